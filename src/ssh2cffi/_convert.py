@@ -1,0 +1,44 @@
+"""The one argument-conversion helper: str -> bytes with ``utils.ENCODING``.
+
+ssh2-python accepts str or bytes wherever C takes a string; str is encoded
+with ``ssh2.utils.ENCODING``, read at call time so users can change it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Union
+
+from . import utils
+
+StrOrBytes = Union[str, bytes]
+
+
+def to_bytes(value: object, name: str) -> bytes:
+    """``value`` as bytes: bytes pass through, str is encoded, else TypeError."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode(utils.ENCODING)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError("%s must be str or bytes, not %s" % (name, type(value).__name__))
+
+
+def to_cstring(value: object, name: str) -> bytes:
+    """As to_bytes, for C parameters that take a NUL-terminated string."""
+    data = to_bytes(value, name)
+    if b"\0" in data:
+        raise ValueError("%s must not contain a NUL byte" % name)
+    return data
+
+
+def to_path(value: object, name: str) -> bytes:
+    """A local file path: str, bytes or os.PathLike, NUL-free."""
+    if isinstance(value, os.PathLike):
+        value = os.fsencode(value)
+    return to_cstring(value, name)
+
+
+def to_str(data: bytes) -> str:
+    """Text that libssh2 returns (error messages, method names)."""
+    return data.decode(utils.ENCODING)

@@ -1,0 +1,68 @@
+"""The one error path: libssh2 return code -> exception.
+
+The code-to-class table is built by reflection from the ``_error_code`` names
+that ``exceptions`` gives its classes, with the values read from libssh2.h.
+Every raised exception carries libssh2's own message (when a session is known)
+and the numeric code, so ``str(exc)`` says what went wrong.
+"""
+from __future__ import annotations
+
+from typing import Dict, NoReturn, Optional, Type
+
+from . import exceptions
+from ._libssh2 import ffi, lib
+
+EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
+
+
+def _build_table() -> Dict[int, Type[exceptions.SSH2Error]]:
+    table = {}
+    for cls in vars(exceptions).values():
+        if isinstance(cls, type) and "_error_code" in cls.__dict__:
+            table[getattr(lib, cls.__dict__["_error_code"])] = cls
+    return table
+
+
+CODE_TO_CLASS: Dict[int, Type[exceptions.SSH2Error]] = _build_table()
+CODE_TO_NAME: Dict[int, str] = {
+    getattr(lib, name): name for name in dir(lib)
+    if name.startswith("LIBSSH2_ERROR_") and name != "LIBSSH2_ERROR_PUBLICKEY_UNRECOGNIZED"}
+
+
+def session_message(session_ptr: object) -> str:
+    """libssh2's text for the session's last error ('' when there is none)."""
+    if session_ptr is None or session_ptr == ffi.NULL:
+        return ""
+    msg = ffi.new("char **")
+    length = ffi.new("int *")
+    lib.libssh2_session_last_error(session_ptr, msg, length, 0)
+    if msg[0] == ffi.NULL or length[0] <= 0:
+        return ""
+    return ffi.unpack(msg[0], length[0]).decode("utf-8", "replace")
+
+
+def make_error(rc: int, message: str = "") -> exceptions.SSH2Error:
+    """The exception for libssh2 error code ``rc`` (< 0, not EAGAIN)."""
+    cls = CODE_TO_CLASS.get(rc)
+    name = CODE_TO_NAME.get(rc, "unknown libssh2 error")
+    text = "%s (%s, %d)" % (message, name, rc) if message else "%s (%d)" % (name, rc)
+    exc = (cls or exceptions.UnknownError)(text)
+    exc.errcode = rc  # type: ignore[attr-defined]
+    return exc
+
+
+def raise_error(rc: int, session_ptr: object = None,
+                message: Optional[str] = None) -> NoReturn:
+    """Raise the exception for ``rc``, with the session's last error message."""
+    raise make_error(rc, session_message(session_ptr) if message is None else message)
+
+
+def check(rc: int, session_ptr: object = None) -> int:
+    """ssh2-python's ``handle_error_codes``: return rc when >= 0 or EAGAIN, else raise.
+
+    Hot paths test ``rc < 0 and rc != EAGAIN`` inline and call raise_error()
+    directly; this is for the many calls where one function call costs nothing.
+    """
+    if rc < 0 and rc != EAGAIN:
+        raise_error(rc, session_ptr)
+    return rc

@@ -1,0 +1,491 @@
+"""``Session``: one SSH connection, as ssh2-python's ``ssh2.session``."""
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+
+from . import exceptions
+from ._convert import StrOrBytes, to_bytes, to_cstring, to_path, to_str
+from ._errors import EAGAIN, check, raise_error
+from ._libssh2 import ffi, lib
+from ._lifetime import SESSION_GC_SIZE, SessionRecord
+from .channel import Channel
+
+# The exceptions ssh2-python's session module re-exports as a side effect of its imports.
+from .exceptions import (ChannelError, KnownHostError,  # noqa: F401
+                         PublicKeyInitError, SessionHostKeyError)
+
+LIBSSH2_SESSION_BLOCK_INBOUND: int = lib.LIBSSH2_SESSION_BLOCK_INBOUND
+LIBSSH2_SESSION_BLOCK_OUTBOUND: int = lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
+LIBSSH2_HOSTKEY_HASH_MD5: int = lib.LIBSSH2_HOSTKEY_HASH_MD5
+LIBSSH2_HOSTKEY_HASH_SHA1: int = lib.LIBSSH2_HOSTKEY_HASH_SHA1
+LIBSSH2_HOSTKEY_HASH_SHA256: int = lib.LIBSSH2_HOSTKEY_HASH_SHA256
+LIBSSH2_HOSTKEY_TYPE_UNKNOWN: int = lib.LIBSSH2_HOSTKEY_TYPE_UNKNOWN
+LIBSSH2_HOSTKEY_TYPE_RSA: int = lib.LIBSSH2_HOSTKEY_TYPE_RSA
+LIBSSH2_HOSTKEY_TYPE_DSS: int = lib.LIBSSH2_HOSTKEY_TYPE_DSS
+LIBSSH2_HOSTKEY_TYPE_ECDSA_256: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_256
+LIBSSH2_HOSTKEY_TYPE_ECDSA_384: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_384
+LIBSSH2_HOSTKEY_TYPE_ECDSA_521: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_521
+LIBSSH2_HOSTKEY_TYPE_ED25519: int = lib.LIBSSH2_HOSTKEY_TYPE_ED25519
+
+# Digest length of each LIBSSH2_HOSTKEY_HASH_* type: libssh2 returns a bare pointer.
+_HOSTKEY_HASH_LENGTHS = {LIBSSH2_HOSTKEY_HASH_MD5: 16, LIBSSH2_HOSTKEY_HASH_SHA1: 20,
+                         LIBSSH2_HOSTKEY_HASH_SHA256: 32}
+
+
+class MethodType:
+    """A method (algorithm) type for ``methods``, ``method_pref`` and ``supported_algs``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: int) -> None:
+        self._value = int(value)
+
+    def __repr__(self) -> str:
+        return "MethodType(%d)" % self._value
+
+
+class FlagType:
+    """A session flag for ``Session.flag``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: int) -> None:
+        self._value = int(value)
+
+    def __repr__(self) -> str:
+        return "FlagType(%d)" % self._value
+
+
+LIBSSH2_METHOD_KEX = MethodType(lib.LIBSSH2_METHOD_KEX)
+LIBSSH2_METHOD_HOSTKEY = MethodType(lib.LIBSSH2_METHOD_HOSTKEY)
+LIBSSH2_METHOD_CRYPT_CS = MethodType(lib.LIBSSH2_METHOD_CRYPT_CS)
+LIBSSH2_METHOD_CRYPT_SC = MethodType(lib.LIBSSH2_METHOD_CRYPT_SC)
+LIBSSH2_METHOD_MAC_CS = MethodType(lib.LIBSSH2_METHOD_MAC_CS)
+LIBSSH2_METHOD_MAC_SC = MethodType(lib.LIBSSH2_METHOD_MAC_SC)
+LIBSSH2_METHOD_COMP_CS = MethodType(lib.LIBSSH2_METHOD_COMP_CS)
+LIBSSH2_METHOD_COMP_SC = MethodType(lib.LIBSSH2_METHOD_COMP_SC)
+LIBSSH2_METHOD_LANG_CS = MethodType(lib.LIBSSH2_METHOD_LANG_CS)
+LIBSSH2_METHOD_LANG_SC = MethodType(lib.LIBSSH2_METHOD_LANG_SC)
+
+LIBSSH2_FLAG_SIGPIPE = FlagType(lib.LIBSSH2_FLAG_SIGPIPE)
+LIBSSH2_FLAG_COMPRESS = FlagType(lib.LIBSSH2_FLAG_COMPRESS)
+LIBSSH2_FLAG_QUOTE_PATHS = FlagType(lib.LIBSSH2_FLAG_QUOTE_PATHS)
+LIBSSH2_FLAG_SK_PRESENCE_REQUIRED = FlagType(lib.LIBSSH2_SK_PRESENCE_REQUIRED)
+LIBSSH2_FLAG_SK_VERIFICATION_REQUIRED = FlagType(lib.LIBSSH2_SK_VERIFICATION_REQUIRED)
+
+# ssh2-python accepts exactly these two flag objects (by identity, not value).
+_SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
+
+KbdCallback = Callable[[bytes, bytes, List[str]], Sequence[StrOrBytes]]
+SignCallback = Callable[[bytes], bytes]
+
+
+class _CallbackState:
+    """What libssh2's callbacks reach through the session's abstract pointer.
+
+    An exception raised inside a callback cannot cross C; it is stored here
+    and re-raised once the libssh2 call returns.
+    """
+
+    __slots__ = ("kbd_callback", "sign_callback", "error")
+
+    def __init__(self) -> None:
+        self.kbd_callback: Optional[KbdCallback] = None
+        self.sign_callback: Optional[SignCallback] = None
+        self.error: Optional[BaseException] = None
+
+    def reraise(self) -> None:
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+
+
+def _unpack(ptr: Any, length: int) -> bytes:
+    return ffi.unpack(ptr, length) if ptr != ffi.NULL and length > 0 else b""
+
+
+@ffi.def_extern()
+def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
+                              instruction_len: int, num_prompts: int,
+                              prompts: Any, responses: Any, abstract: Any) -> None:
+    state = ffi.from_handle(abstract[0])
+    if state.error is not None or state.kbd_callback is None:
+        return  # answered nothing: the server rejects the attempt
+    try:
+        length = ffi.new("size_t *")
+        texts = []
+        for index in range(num_prompts):
+            text = lib.ssh2cffi_kbdint_prompt(prompts, index, length)
+            texts.append(to_str(_unpack(text, length[0])))
+        answers = state.kbd_callback(_unpack(name, name_len),
+                                     _unpack(instruction, instruction_len), texts)
+        if len(answers) < num_prompts:
+            raise ValueError("keyboard-interactive callback returned %d answers for "
+                             "%d prompts" % (len(answers), num_prompts))
+        for index in range(num_prompts):
+            data = to_bytes(answers[index], "keyboard-interactive answer")
+            copy = lib.ssh2cffi_memdup(data, len(data))
+            if copy == ffi.NULL:
+                raise MemoryError("keyboard-interactive answer")
+            lib.ssh2cffi_kbdint_respond(responses, index, copy, len(data))
+    except BaseException as exc:  # re-raised by the caller once C returns
+        state.error = exc
+
+
+@ffi.def_extern()
+def _ssh2cffi_sign(session: Any, sig: Any, sig_len: Any, data: Any,
+                   data_len: int, abstract: Any) -> int:
+    state = ffi.from_handle(abstract[0])
+    try:
+        signature = state.sign_callback(ffi.unpack(data, data_len))
+        if not isinstance(signature, bytes) or not signature:
+            raise TypeError("sign_callback must return the signature as non-empty bytes")
+        copy = lib.ssh2cffi_memdup(signature, len(signature))
+        if copy == ffi.NULL:
+            raise MemoryError("signature")
+        sig[0] = ffi.cast("unsigned char *", copy)
+        sig_len[0] = len(signature)
+        return 0
+    except BaseException as exc:
+        state.error = exc
+        return -1
+
+
+def _socket_fd(sock: Any) -> int:
+    """The file descriptor of an int or of an object with fileno(), as ssh2-python takes it."""
+    if isinstance(sock, int):
+        fd = sock
+    elif hasattr(sock, "fileno"):
+        fd = sock.fileno()
+    else:
+        raise TypeError("sock must be an int or have a fileno() method, not %s"
+                        % type(sock).__name__)
+    if not isinstance(fd, int) or fd < 0:
+        raise ValueError("sock has no valid file descriptor (%r)" % (fd,))
+    return fd
+
+
+def _method_value(method_type: object) -> int:
+    if not isinstance(method_type, MethodType):
+        raise TypeError("method_type must be a MethodType such as LIBSSH2_METHOD_KEX, not %s"
+                        % type(method_type).__name__)
+    return method_type._value
+
+
+class Session:
+    """An SSH session: handshake, authentication, channels.
+
+    Sessions are blocking by default; after ``set_blocking(False)`` calls
+    return ``LIBSSH2_ERROR_EAGAIN`` instead of waiting.  Usable as a context
+    manager, which disconnects on exit.
+    """
+
+    __slots__ = ("_ptr", "_rec", "_sock", "_callbacks", "_kbd_callback_ref", "__weakref__")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # ssh2-python ignores constructor arguments; so do we.
+        self._callbacks = _CallbackState()
+        handle = ffi.new_handle(self._callbacks)
+        raw = lib.libssh2_session_init_ex(ffi.NULL, ffi.NULL, ffi.NULL, handle)
+        if raw == ffi.NULL:
+            raise MemoryError("libssh2_session_init_ex failed")
+        # The record keeps the handle: C holds it as the session's abstract pointer.
+        self._rec = SessionRecord(raw, keepalive=handle)
+        self._ptr = ffi.gc(raw, self._rec.finaliser(), size=SESSION_GC_SIZE)
+        self._sock: Any = None
+        self._kbd_callback_ref: Optional[KbdCallback] = None
+
+    # -- helpers --------------------------------------------------------------
+    def _live(self) -> Any:
+        """The session pointer, for calls that may do network I/O."""
+        rec = self._rec
+        if not rec.usable:
+            rec.raise_unusable()
+        return self._ptr
+
+    def _check(self, rc: int) -> int:
+        """handle_error_codes, after re-raising what a Python callback raised."""
+        self._callbacks.reraise()
+        if rc < 0 and rc != EAGAIN:
+            raise_error(rc, self._ptr)
+        return rc
+
+    def _null_result(self) -> int:
+        """ssh2-python's result when libssh2 returned NULL: EAGAIN, or an exception."""
+        return check(lib.libssh2_session_last_errno(self._ptr), self._ptr)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._rec.usable and self._sock is not None:
+            self.disconnect()
+
+    # -- connection -----------------------------------------------------------
+    @property
+    def sock(self) -> Any:
+        """The socket passed to ``handshake()``, or None before it."""
+        return self._sock
+
+    @property
+    def _kbd_callback(self) -> Optional[KbdCallback]:
+        return self._kbd_callback_ref
+
+    def handshake(self, sock: Any) -> int:
+        """Start the SSH session on a connected socket (an int fd or an object with fileno())."""
+        if sock is None:
+            raise TypeError("sock must not be None")
+        fd = _socket_fd(sock)
+        ptr = self._live()
+        self._sock = sock
+        return self._check(lib.libssh2_session_handshake(ptr, fd))
+
+    def disconnect(self) -> int:
+        """Send SSH_MSG_DISCONNECT; afterwards every channel of this session raises.
+
+        Returns 0, or LIBSSH2_ERROR_EAGAIN in non-blocking mode (call again).
+        """
+        rec = self._rec
+        if not rec.usable:
+            return 0
+        if self._sock is None:  # never connected: nothing to say goodbye to
+            return 0
+        rc = lib.libssh2_session_disconnect_ex(
+            self._ptr, lib.SSH_DISCONNECT_BY_APPLICATION, b"end", b"")
+        if rc == EAGAIN:
+            return rc
+        rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
+        return self._check(rc)
+
+    def set_blocking(self, blocking: bool) -> None:
+        """Blocking (True, the default) or non-blocking mode for all calls."""
+        blocking = bool(blocking)
+        lib.libssh2_session_set_blocking(self._ptr, blocking)
+        self._rec.blocking = blocking
+
+    def get_blocking(self) -> bool:
+        return bool(lib.libssh2_session_get_blocking(self._ptr))
+
+    def set_timeout(self, timeout: int) -> None:
+        """Time limit for blocking calls in milliseconds (0: none); past it they raise Timeout."""
+        lib.libssh2_session_set_timeout(self._ptr, int(timeout))
+
+    def get_timeout(self) -> int:
+        return int(lib.libssh2_session_get_timeout(self._ptr))
+
+    def block_directions(self) -> int:
+        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
+        return int(lib.libssh2_session_block_directions(self._ptr))
+
+    def flag(self, flag: FlagType, enabled: bool = True) -> None:
+        """Set LIBSSH2_FLAG_SIGPIPE or LIBSSH2_FLAG_COMPRESS (before handshake)."""
+        if not isinstance(flag, FlagType):
+            raise TypeError("flag must be a FlagType, not %s" % type(flag).__name__)
+        if not any(flag is allowed for allowed in _SETTABLE_FLAGS):
+            raise ValueError("Provided flag must be one of LIBSSH2_FLAG_SIGPIPE or "
+                             "LIBSSH2_FLAG_COMPRESS - got %r" % (flag,))
+        self._check(lib.libssh2_session_flag(self._ptr, flag._value, bool(enabled)))
+
+    # -- authentication -------------------------------------------------------
+    def userauth_authenticated(self) -> bool:
+        return bool(lib.libssh2_userauth_authenticated(self._ptr))
+
+    def userauth_list(self, username: StrOrBytes) -> Optional[List[str]]:
+        """Authentication methods the server offers, or None (already authenticated, EAGAIN)."""
+        user = to_bytes(username, "username")
+        methods = lib.libssh2_userauth_list(self._live(), user, len(user))
+        if methods == ffi.NULL:
+            return None
+        return to_str(ffi.string(methods)).split(",")
+
+    def userauth_password(self, username: StrOrBytes, password: StrOrBytes) -> int:
+        user = to_bytes(username, "username")
+        secret = to_bytes(password, "password")
+        return self._check(lib.libssh2_userauth_password_ex(
+            self._live(), user, len(user), secret, len(secret), ffi.NULL))
+
+    def userauth_publickey_fromfile(self, username: StrOrBytes, privatekey: Any,
+                                    passphrase: StrOrBytes = "",
+                                    publickey: Any = None) -> int:
+        """Authenticate with a private key file (and optionally its public key file)."""
+        user = to_bytes(username, "username")
+        public = ffi.NULL if publickey is None else to_path(publickey, "publickey")
+        return self._check(lib.libssh2_userauth_publickey_fromfile_ex(
+            self._live(), user, len(user), public, to_path(privatekey, "privatekey"),
+            to_cstring(passphrase, "passphrase")))
+
+    def userauth_publickey_frommemory(self, username: StrOrBytes,
+                                      privatekeyfiledata: bytes,
+                                      passphrase: StrOrBytes = "",
+                                      publickeyfiledata: Optional[bytes] = None) -> int:
+        """Authenticate with a private key held in memory (the key file's contents)."""
+        user = to_bytes(username, "username")
+        if not isinstance(privatekeyfiledata, bytes):
+            raise TypeError("privatekeyfiledata must be bytes, not %s"
+                            % type(privatekeyfiledata).__name__)
+        if publickeyfiledata is None:
+            public, public_len = ffi.NULL, 0
+        elif isinstance(publickeyfiledata, bytes):
+            public, public_len = publickeyfiledata, len(publickeyfiledata)
+        else:
+            raise TypeError("publickeyfiledata must be bytes or None, not %s"
+                            % type(publickeyfiledata).__name__)
+        return self._check(lib.libssh2_userauth_publickey_frommemory(
+            self._live(), user, len(user), public, public_len, privatekeyfiledata,
+            len(privatekeyfiledata), to_cstring(passphrase, "passphrase")))
+
+    def userauth_publickey(self, username: StrOrBytes, pubkeydata: bytes,
+                           sign_callback: Optional[SignCallback] = None) -> int:
+        """Authenticate with a public key blob, signing with ``sign_callback``.
+
+        ``pubkeydata`` is the key in SSH wire format (the base64-decoded middle
+        of a ``.pub`` line).  ``sign_callback(data: bytes) -> bytes`` returns
+        the raw signature of ``data`` (an ssh2cffi addition: ssh2-python passes
+        no signer to libssh2, which then crashes once the server accepts the key).
+        """
+        user = to_bytes(username, "username")
+        if not isinstance(pubkeydata, bytes):
+            raise TypeError("pubkeydata must be bytes, not %s" % type(pubkeydata).__name__)
+        if not callable(sign_callback):
+            raise TypeError("userauth_publickey needs sign_callback(data) -> signature; "
+                            "to authenticate with a key file use userauth_publickey_fromfile "
+                            "or userauth_publickey_frommemory")
+        state = self._callbacks
+        abstract = ffi.new("void **", self._rec.keepalive)
+        state.sign_callback = sign_callback
+        try:
+            rc = lib.libssh2_userauth_publickey(self._live(), user, pubkeydata,
+                                                len(pubkeydata), lib._ssh2cffi_sign, abstract)
+        finally:
+            state.sign_callback = None
+        return self._check(rc)
+
+    def userauth_hostbased_fromfile(self, username: StrOrBytes, privatekey: Any,
+                                    hostname: StrOrBytes, publickey: Any = None,
+                                    passphrase: StrOrBytes = "") -> int:
+        user = to_bytes(username, "username")
+        host = to_bytes(hostname, "hostname")
+        public = ffi.NULL if publickey is None else to_path(publickey, "publickey")
+        return self._check(lib.libssh2_userauth_hostbased_fromfile_ex(
+            self._live(), user, len(user), public, to_path(privatekey, "privatekey"),
+            to_cstring(passphrase, "passphrase"), host, len(host), user, len(user)))
+
+    def userauth_keyboardinteractive(self, username: StrOrBytes,
+                                     password: StrOrBytes) -> int:
+        """Keyboard-interactive authentication answering ``password`` to every prompt."""
+        return self.userauth_keyboardinteractive_callback(
+            username, lambda name, instruction, prompts: [password] * len(prompts))
+
+    def userauth_keyboardinteractive_callback(self, username: StrOrBytes,
+                                              callback: KbdCallback) -> int:
+        """Keyboard-interactive authentication.
+
+        ``callback(name: bytes, instruction: bytes, prompts: list[str])`` is
+        called each time the server asks, and returns one answer (str or
+        bytes) per prompt.  An exception it raises propagates.
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        user = to_bytes(username, "username")
+        state = self._callbacks
+        state.kbd_callback = self._kbd_callback_ref = callback
+        try:
+            rc = lib.libssh2_userauth_keyboard_interactive_ex(
+                self._live(), user, len(user), lib._ssh2cffi_kbdint_response)
+        finally:
+            state.kbd_callback = self._kbd_callback_ref = None
+        return self._check(rc)
+
+    # -- channels -------------------------------------------------------------
+    def open_session(self) -> Union[Channel, int]:
+        """A new session channel, or LIBSSH2_ERROR_EAGAIN in non-blocking mode."""
+        ptr = self._live()
+        self._rec.drain()
+        raw = lib.libssh2_channel_open_ex(
+            ptr, b"session", 7, lib.LIBSSH2_CHANNEL_WINDOW_DEFAULT,
+            lib.LIBSSH2_CHANNEL_PACKET_DEFAULT, ffi.NULL, 0)
+        if raw == ffi.NULL:
+            return self._null_result()
+        return Channel._wrap(self, raw)
+
+    # -- host key and algorithms ----------------------------------------------
+    def hostkey(self) -> Tuple[bytes, int]:
+        """The server's host key: ``(key_blob, LIBSSH2_HOSTKEY_TYPE_*)``."""
+        length = ffi.new("size_t *")
+        key_type = ffi.new("int *")
+        key = lib.libssh2_session_hostkey(self._ptr, length, key_type)
+        if key == ffi.NULL:
+            raise SessionHostKeyError("Error retrieving server host key for session")
+        return ffi.unpack(key, length[0]), int(key_type[0])
+
+    def hostkey_hash(self, hash_type: int) -> Optional[bytes]:
+        """The host key's MD5 (16 bytes), SHA1 (20) or SHA256 (32) digest, or None."""
+        size = _HOSTKEY_HASH_LENGTHS.get(hash_type)
+        if size is None:
+            raise ValueError("hash_type must be one of LIBSSH2_HOSTKEY_HASH_MD5, _SHA1 or "
+                             "_SHA256, not %r" % (hash_type,))
+        digest = lib.libssh2_hostkey_hash(self._ptr, hash_type)
+        if digest == ffi.NULL:
+            return None
+        return ffi.unpack(digest, size)
+
+    def methods(self, method_type: MethodType) -> Optional[str]:
+        """The algorithm negotiated for ``method_type``; None before the handshake."""
+        value = _method_value(method_type)
+        if not self._sock:
+            return None
+        name = lib.libssh2_session_methods(self._ptr, value)
+        if name == ffi.NULL:
+            return None
+        return to_str(ffi.string(name))
+
+    def method_pref(self, method_type: MethodType, prefs: StrOrBytes) -> int:
+        """Set the preferred algorithms (comma-separated) for ``method_type``; before handshake."""
+        value = _method_value(method_type)
+        return self._check(lib.libssh2_session_method_pref(
+            self._ptr, value, to_cstring(prefs, "prefs")))
+
+    def supported_algs(self, method_type: MethodType) -> List[str]:
+        """Algorithms this libssh2 supports for ``method_type``."""
+        value = _method_value(method_type)
+        algs = ffi.new("const char ***")
+        count = lib.libssh2_session_supported_algs(self._ptr, value, algs)
+        if count < 0:
+            self._check(count)
+        if count <= 0:
+            return []
+        try:
+            return [to_str(ffi.string(algs[0][i])) for i in range(count)]
+        finally:
+            lib.libssh2_free(self._ptr, algs[0])
+
+    # -- keepalive --------------------------------------------------------------
+    def keepalive_config(self, want_reply: bool, interval: int) -> None:
+        """Send keepalives every ``interval`` seconds (0 disables)."""
+        interval = int(interval)
+        if interval < 0:
+            raise OverflowError("interval must not be negative")
+        lib.libssh2_keepalive_config(self._ptr, bool(want_reply), interval)
+
+    def keepalive_send(self) -> int:
+        """Send a keepalive if due; returns the seconds until the next one is due."""
+        seconds = ffi.new("int *")
+        self._check(lib.libssh2_keepalive_send(self._live(), seconds))
+        return int(seconds[0])
+
+    # -- errors -----------------------------------------------------------------
+    def last_error(self, msg_size: int = 1024) -> str:
+        """libssh2's message for the last error, '' when there is none."""
+        msg = ffi.new("char **")
+        length = ffi.new("int *")
+        lib.libssh2_session_last_error(self._ptr, msg, length, 0)
+        if msg[0] == ffi.NULL or length[0] <= 0:
+            return ""
+        return to_str(ffi.unpack(msg[0], length[0]))
+
+    def last_errno(self) -> int:
+        return int(lib.libssh2_session_last_errno(self._ptr))
+
+    def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
+        return int(lib.libssh2_session_set_last_error(
+            self._ptr, int(errcode), to_cstring(errmsg, "errmsg")))

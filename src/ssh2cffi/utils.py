@@ -1,0 +1,76 @@
+"""Helpers from ssh2-python's ``ssh2.utils``: error codes, line ends, socket waits."""
+from __future__ import annotations
+
+import select
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+
+from . import exceptions  # noqa: F401  (ssh2.utils exposes the module too)
+from ._libssh2 import ffi, lib
+
+if TYPE_CHECKING:
+    from .session import Session
+
+#: Encoding for str arguments and str results; read at call time, as ssh2-python does.
+ENCODING: str = "utf-8"
+
+_INBOUND: int = lib.LIBSSH2_SESSION_BLOCK_INBOUND
+_OUTBOUND: int = lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def handle_error_codes(errcode: int) -> int:
+    """Return ``errcode`` if it is >= 0 or LIBSSH2_ERROR_EAGAIN, else raise its exception."""
+    from ._errors import check
+
+    errcode = int(errcode)
+    if not _INT_MIN <= errcode <= _INT_MAX:
+        raise OverflowError("errcode %d does not fit a C int" % errcode)
+    return check(errcode)
+
+
+def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
+    """Find the next line end in ``buf`` from ``pos``.
+
+    Returns ``(index, skip)``: the index of the line end relative to ``pos``
+    and its length, 1 for ``\\n`` and 2 for ``\\r\\n`` (index then points at
+    the ``\\r``); ``(-1, 0)`` when there is no ``\\n``.
+    """
+    if not isinstance(buf, bytes):
+        raise TypeError("buf must be bytes, not %s" % type(buf).__name__)
+    if not buf:
+        return -1, pos
+    newline = buf.find(b"\n", pos)
+    if newline == -1:
+        return -1, 0
+    index = newline - pos
+    if index > 0 and buf[newline - 1] == 13:  # b"\r"
+        return index - 1, 2
+    return index, 1
+
+
+def version(required_version: int = 0) -> Optional[bytes]:
+    """libssh2's version as bytes (``b'1.11.1'``), or None if older than ``required_version``."""
+    text = lib.libssh2_version(int(required_version))
+    if text == ffi.NULL:
+        return None
+    return ffi.string(text)
+
+
+def ssh2_exit() -> None:
+    """Release libssh2's global resources (``libssh2_exit``)."""
+    lib.libssh2_exit()
+
+
+def wait_socket(_socket: Any, session: "Session", timeout: Union[int, float] = 1) -> Any:
+    """Wait with select() for ``_socket`` in the direction(s) the session is blocked on.
+
+    Returns 0 when the session is not blocked, else select()'s three lists.
+    """
+    if _socket is None:
+        raise TypeError("_socket must not be None")
+    directions = session.block_directions()
+    if directions == 0:
+        return 0
+    readfds: List[Any] = [_socket] if directions & _INBOUND else []
+    writefds: List[Any] = [_socket] if directions & _OUTBOUND else []
+    return select.select(readfds, writefds, (), timeout)

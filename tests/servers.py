@@ -1,0 +1,659 @@
+"""SSH servers used by the test-suite.
+
+Two servers are provided:
+
+* :class:`OpenSSHServer` runs the system ``/usr/sbin/sshd`` on 127.0.0.1
+  with a throw-away configuration, host keys and user keys.
+* :class:`AsyncSSHServer` runs an in-process asyncssh server, in its own
+  event loop thread, whose behaviour is scripted so that tests can provoke
+  situations a real sshd cannot produce on demand (exit signals, abrupt
+  disconnects, multi-prompt keyboard-interactive auth, ...).
+
+This module deliberately does not import pytest, so it can also be used
+from a plain Python prompt when debugging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Dict, List, Optional
+
+__all__ = ["OpenSSHServer", "AsyncSSHServer", "free_port"]
+
+LOCALHOST = "127.0.0.1"
+SSHD = "/usr/sbin/sshd"
+SSH_KEYGEN = "ssh-keygen"
+PASSPHRASE = "s3cret pass"
+
+# Local account created by the setup script for password authentication.
+PASSWORD_USER = "ssh2cffi"
+PASSWORD_USER_PASSWORD = "ssh2cffi-pw"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        return sock.getsockname()[1]
+
+
+def _connect(host: str, port: int) -> socket.socket:
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(None)
+    return sock
+
+
+def _wait_for_port(host: str, port: int, deadline: float,
+                   alive=lambda: True) -> bool:
+    """Poll until host:port accepts TCP connections or the deadline passes."""
+    while time.monotonic() < deadline:
+        if not alive():
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "r", errors="replace") as fobj:
+            return fobj.read()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------------------
+# OpenSSH
+# ---------------------------------------------------------------------------
+
+class OpenSSHServer:
+    """A real OpenSSH ``sshd`` listening on 127.0.0.1 at a free port.
+
+    Everything lives in a fresh temporary directory (:attr:`dir`), removed by
+    :meth:`stop`.  ``key_paths`` maps the key file name (``"id_ed25519"``,
+    ``"id_ed25519_pass"``, ``"id_ecdsa"``, ``"id_rsa"``, ``"id_rsa_pass"``)
+    to the private key path; the public key is that path plus ``".pub"``.
+    The ``*_pass`` keys are encrypted with :attr:`passphrase`.
+    """
+
+    HOST_KEY_TYPES = (
+        ("ed25519", ["-t", "ed25519"]),
+        ("ecdsa", ["-t", "ecdsa", "-b", "256"]),
+        ("rsa", ["-t", "rsa", "-b", "3072"]),
+    )
+    # name, ssh-keygen arguments, encrypted?
+    USER_KEY_TYPES = (
+        ("id_ed25519", ["-t", "ed25519"], False),
+        ("id_ed25519_pass", ["-t", "ed25519"], True),
+        ("id_ecdsa", ["-t", "ecdsa", "-b", "256"], False),
+        ("id_rsa", ["-t", "rsa", "-b", "3072", "-m", "PEM"], False),
+        ("id_rsa_pass", ["-t", "rsa", "-b", "3072", "-m", "PEM"], True),
+    )
+
+    def __init__(self, sshd: str = SSHD, start_timeout: float = 10.0):
+        self.sshd = sshd
+        self.start_timeout = start_timeout
+        self.host = LOCALHOST
+        self.port = 0
+        self.user = getpass.getuser()
+        self.passphrase = PASSPHRASE
+        self.dir: Optional[str] = None
+        self.key_paths: Dict[str, str] = {}
+        self.host_key_pub: Dict[str, str] = {}
+        self.host_key_paths: Dict[str, str] = {}
+        self.config_path: Optional[str] = None
+        self.log_path: Optional[str] = None
+        self.stderr_path: Optional[str] = None
+        self.authorized_keys_path: Optional[str] = None
+        self.proc: Optional[subprocess.Popen] = None
+        try:
+            pwd.getpwnam(PASSWORD_USER)
+        except KeyError:
+            self.password_user: Optional[str] = None
+            self.password: Optional[str] = None
+        else:
+            self.password_user = PASSWORD_USER
+            self.password = PASSWORD_USER_PASSWORD
+
+    # -- setup -------------------------------------------------------------
+
+    def _keygen(self) -> None:
+        assert self.dir is not None
+        jobs = []
+        for name, args in self.HOST_KEY_TYPES:
+            path = os.path.join(self.dir, "ssh_host_%s_key" % name)
+            self.host_key_paths[name] = path
+            self.host_key_pub[name] = path + ".pub"
+            jobs.append((path, args, ""))
+        for name, args, encrypted in self.USER_KEY_TYPES:
+            path = os.path.join(self.dir, name)
+            self.key_paths[name] = path
+            jobs.append((path, args, self.passphrase if encrypted else ""))
+        procs = []
+        for path, args, passphrase in jobs:
+            cmd = [SSH_KEYGEN, "-q"] + args + [
+                "-N", passphrase, "-C", "ssh2cffi-test", "-f", path]
+            procs.append((cmd, subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT)))
+        for cmd, proc in procs:
+            out, _ = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError("%s failed: %s" % (
+                    " ".join(cmd), out.decode(errors="replace")))
+        with open(self.authorized_keys_path, "w") as auth:
+            for name, _, _ in self.USER_KEY_TYPES:
+                auth.write(_read_text(self.key_paths[name] + ".pub").strip()
+                           + "\n")
+        os.chmod(self.authorized_keys_path, 0o644)
+
+    def _write_config(self) -> None:
+        assert self.dir is not None
+        lines = [
+            "ListenAddress %s" % self.host,
+            "Port %d" % self.port,
+        ]
+        lines += ["HostKey %s" % self.host_key_paths[name]
+                  for name, _ in self.HOST_KEY_TYPES]
+        lines += [
+            "PidFile %s" % os.path.join(self.dir, "sshd.pid"),
+            "UsePAM no",
+            "StrictModes no",
+            "PermitRootLogin yes",
+            "PasswordAuthentication yes",
+            "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication yes",
+            "AuthorizedKeysFile %s" % self.authorized_keys_path,
+            "AcceptEnv LANG LC_* SSH2CFFI_*",
+            "Subsystem sftp internal-sftp",
+            # libssh2 1.10 only signs with plain ssh-rsa (SHA-1).
+            "PubkeyAcceptedAlgorithms +ssh-rsa",
+            "HostKeyAlgorithms +ssh-rsa",
+            "AllowTcpForwarding yes",
+            "AllowStreamLocalForwarding yes",
+            "GatewayPorts no",
+            "X11Forwarding yes",
+            "X11UseLocalhost yes",
+            "LogLevel DEBUG1",
+            "MaxSessions 100",
+            "MaxStartups 200",
+            "PrintMotd no",
+            "PrintLastLog no",
+        ]
+        with open(self.config_path, "w") as cfg:
+            cfg.write("\n".join(lines) + "\n")
+
+    def start(self) -> "OpenSSHServer":
+        if self.proc is not None:
+            return self
+        # privilege separation directory required by sshd
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix="ssh2cffi-sshd-")
+        # world-readable so that sshd can read authorized_keys while acting
+        # as a non-root user (private keys stay 0600)
+        os.chmod(self.dir, 0o755)
+        self.config_path = os.path.join(self.dir, "sshd_config")
+        self.log_path = os.path.join(self.dir, "sshd.log")
+        self.stderr_path = os.path.join(self.dir, "sshd.stderr")
+        self.authorized_keys_path = os.path.join(self.dir, "authorized_keys")
+        try:
+            self._keygen()
+            last_error = ""
+            for _attempt in range(3):
+                self.port = free_port()
+                self._write_config()
+                if self._launch():
+                    return self
+                last_error = self._logs()
+                # a port race is the only thing worth retrying
+                if "Address already in use" not in last_error:
+                    break
+            raise RuntimeError(
+                "sshd did not start listening on %s:%d\n%s"
+                % (self.host, self.port, last_error))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> bool:
+        with open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen(
+                [self.sshd, "-D", "-e", "-f", self.config_path,
+                 "-E", self.log_path],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                close_fds=True)
+        proc = self.proc
+        ok = _wait_for_port(self.host, self.port,
+                            time.monotonic() + self.start_timeout,
+                            alive=lambda: proc.poll() is None)
+        if ok and proc.poll() is None:
+            return True
+        self._terminate()
+        return False
+
+    def _logs(self) -> str:
+        return "--- sshd log ---\n%s\n--- sshd stderr ---\n%s" % (
+            _read_text(self.log_path or ""),
+            _read_text(self.stderr_path or ""))
+
+    def logs(self) -> str:
+        """Contents of the sshd log and stderr (for failure messages)."""
+        return self._logs()
+
+    # -- runtime helpers ---------------------------------------------------
+
+    def connect_socket(self) -> socket.socket:
+        """A blocking TCP socket connected to the server (TCP_NODELAY)."""
+        return _connect(self.host, self.port)
+
+    def _descendants(self) -> List[int]:
+        """PIDs of all descendants of the listening sshd (via /proc)."""
+        if self.proc is None:
+            return []
+        children: Dict[int, List[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry, "r") as fobj:
+                    stat = fobj.read()
+            except OSError:
+                continue
+            # the command name is in parentheses and may contain spaces
+            fields = stat[stat.rfind(")") + 2:].split()
+            try:
+                ppid = int(fields[1])
+            except (IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+        result: List[int] = []
+        todo = list(children.get(self.proc.pid, []))
+        while todo:
+            pid = todo.pop()
+            result.append(pid)
+            todo.extend(children.get(pid, []))
+        return result
+
+    def kill_connections(self) -> int:
+        """SIGKILL every per-connection sshd process (and what they run).
+
+        The listener keeps running, so new connections still work; existing
+        clients see their TCP connection drop.  Returns the number of
+        processes killed.
+        """
+        killed = 0
+        for pid in self._descendants():
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        return killed
+
+    # -- teardown ----------------------------------------------------------
+
+    def _terminate(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            self.kill_connections()
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        self.proc = None
+
+    def stop(self) -> None:
+        self._terminate()
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self) -> "OpenSSHServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return "<OpenSSHServer %s:%d dir=%s>" % (self.host, self.port,
+                                                 self.dir)
+
+
+# ---------------------------------------------------------------------------
+# asyncssh
+# ---------------------------------------------------------------------------
+
+_BANNER = "Welcome to the asyncssh test server\n"
+_PATTERN = bytes(range(251))
+
+
+def _pattern_bytes(start: int, count: int) -> bytes:
+    """Slice of the infinite sequence ``i % 251`` (i = start ...)."""
+    offset = start % 251
+    reps = (offset + count) // 251 + 1
+    return (_PATTERN * reps)[offset:offset + count]
+
+
+def _make_asyncssh_classes():
+    """Build the asyncssh subclasses lazily so importing this module does not
+    require asyncssh (only AsyncSSHServer does)."""
+    import asyncssh
+
+    class _Process(asyncssh.SSHServerProcess):
+        """Server process that refuses every subsystem except sftp."""
+
+        def subsystem_requested(self, subsystem: str) -> bool:
+            if subsystem != "sftp":
+                return False
+            return super().subsystem_requested(subsystem)
+
+    class _Server(asyncssh.SSHServer):
+        def __init__(self, owner: "AsyncSSHServer"):
+            self._owner = owner
+            self._conn = None
+
+        # connection bookkeeping (so stop() can close everything)
+        def connection_made(self, conn) -> None:
+            self._conn = conn
+            self._owner._connections.add(conn)
+
+        def connection_lost(self, exc) -> None:
+            self._owner._connections.discard(self._conn)
+
+        # authentication
+        def begin_auth(self, username: str) -> bool:
+            self._conn.send_auth_banner(_BANNER)
+            return True
+
+        def password_auth_supported(self) -> bool:
+            return True
+
+        def validate_password(self, username: str, password: str) -> bool:
+            return username == "user" and password == "pass"
+
+        def public_key_auth_supported(self) -> bool:
+            return True
+
+        def validate_public_key(self, username: str, key) -> bool:
+            return (username == "user" and
+                    key.public_data in self._owner._authorized_blobs)
+
+        def kbdint_auth_supported(self) -> bool:
+            return True
+
+        def get_kbdint_challenge(self, username: str, lang: str,
+                                 submethods: str):
+            if username == "kbd":
+                return ("Test login", "Answer the prompts", "en",
+                        [("Password: ", False), ("Code: ", True)])
+            if username == "kbd1":
+                return ("Test login", "", "en", [("Password: ", False)])
+            return False
+
+        def validate_kbdint_response(self, username: str, responses) -> bool:
+            if username == "kbd":
+                return list(responses) == ["pass", "1234"]
+            if username == "kbd1":
+                return list(responses) == ["pass"]
+            return False
+
+        # sessions
+        def session_requested(self):
+            owner = self._owner
+            return _Process(owner._handle_process, owner._sftp_factory,
+                            3, False)
+
+    return asyncssh, _Server
+
+
+class AsyncSSHServer:
+    """In-process asyncssh server with scripted behaviour.
+
+    Authentication:
+
+    * user ``"user"``: password ``"pass"``, or any public key whose ``.pub``
+      file was passed as *authorized_keys*;
+    * user ``"kbd"``: keyboard-interactive with two prompts,
+      ``"Password: "`` (no echo) -> ``"pass"`` and ``"Code: "`` (echo)
+      -> ``"1234"``;
+    * user ``"kbd1"``: keyboard-interactive, ``"Password: "`` -> ``"pass"``.
+
+    An auth banner (:attr:`banner`) is sent before authentication.
+
+    Exec commands: ``echo TEXT``, ``stderr TEXT``, ``exit N``,
+    ``signal NAME``, ``cat``, ``env NAME``, ``pty``, ``bytes N``,
+    ``sleep SECS``, ``drop``, ``hang``; anything else writes
+    ``unknown command`` to stderr and exits 127.  A shell request starts a
+    line echo shell (``"> " + line``) that ends on an ``exit`` line.  The
+    ``sftp`` subsystem is served (chrooted to :attr:`dir`); other subsystems
+    are refused.
+    """
+
+    banner = _BANNER
+
+    def __init__(self, authorized_keys: Optional[List[str]] = None,
+                 start_timeout: float = 10.0):
+        self.host = LOCALHOST
+        self.port = 0
+        self.start_timeout = start_timeout
+        self.authorized_keys = list(authorized_keys or [])
+        self.dir: Optional[str] = None
+        self.host_key = None
+        self.host_key_pub: Optional[str] = None
+        self._authorized_blobs: set = set()
+        self._connections: set = set()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._acceptor = None
+        self._asyncssh = None
+        self._server_cls = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> "AsyncSSHServer":
+        if self._thread is not None:
+            return self
+        self._asyncssh, self._server_cls = _make_asyncssh_classes()
+        asyncssh = self._asyncssh
+        self.dir = tempfile.mkdtemp(prefix="ssh2cffi-asyncssh-")
+        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_key_pub = os.path.join(self.dir, "ssh_host_ed25519_key.pub")
+        self.host_key.write_public_key(self.host_key_pub)
+        self._authorized_blobs = {
+            asyncssh.read_public_key(path).public_data
+            for path in self.authorized_keys}
+
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.call_soon(ready.set)
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="asyncssh-server",
+                                        daemon=True)
+        self._thread.start()
+        ready.wait(self.start_timeout)
+        try:
+            fut = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+            fut.result(self.start_timeout)
+            if not _wait_for_port(self.host, self.port,
+                                  time.monotonic() + self.start_timeout):
+                raise RuntimeError("asyncssh server is not accepting "
+                                   "connections on %s:%d"
+                                   % (self.host, self.port))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    async def _listen(self) -> None:
+        asyncssh = self._asyncssh
+        self._acceptor = await asyncssh.create_server(
+            lambda: self._server_cls(self), self.host, 0,
+            server_host_keys=[self.host_key],
+            encoding=None,          # channels carry bytes
+            line_editor=False,      # PTY sessions: no echo/line editing
+            allow_scp=False,
+            keepalive_interval=0)
+        self.port = self._acceptor.get_port()
+
+    def _sftp_factory(self, chan):
+        return self._asyncssh.SFTPServer(chan, chroot=self.dir.encode())
+
+    async def _shutdown(self) -> None:
+        if self._acceptor is not None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+            self._acceptor = None
+        for conn in list(self._connections):
+            conn.abort()
+        self._connections.clear()
+        # give aborts a chance to run, then cancel whatever is left
+        await asyncio.sleep(0)
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            try:
+                fut = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+                fut.result(10)
+            except Exception:  # noqa: BLE001 - best effort shutdown
+                pass
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+        if loop is not None and not loop.is_running():
+            loop.close()
+        self._loop = None
+        self._thread = None
+        self._acceptor = None
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self) -> "AsyncSSHServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return "<AsyncSSHServer %s:%d>" % (self.host, self.port)
+
+    def connect_socket(self) -> socket.socket:
+        """A blocking TCP socket connected to the server (TCP_NODELAY)."""
+        return _connect(self.host, self.port)
+
+    # -- sessions ----------------------------------------------------------
+
+    async def _handle_process(self, process) -> None:
+        try:
+            if process.command is None:
+                await self._shell(process)
+            else:
+                await self._exec(process, process.command)
+        except (self._asyncssh.Error, OSError):
+            # the client went away or the channel broke: nothing to report
+            process.close()
+        except Exception as exc:  # noqa: BLE001 - e.g. "exit abc"
+            process.stderr.write(("server error: %r\n" % (exc,)).encode())
+            process.exit(1)
+
+    async def _shell(self, process) -> None:
+        while True:
+            line = await process.stdin.readline()
+            if not line:
+                break
+            text = line.rstrip(b"\r\n")
+            if text.strip() == b"exit":
+                break
+            process.stdout.write(b"> " + text + b"\n")
+            await process.stdout.drain()
+        process.exit(0)
+
+    async def _exec(self, process, command: str) -> None:
+        name, _, arg = command.partition(" ")
+        out, err = process.stdout, process.stderr
+
+        if name == "echo":
+            out.write(arg.encode() + b"\n")
+            process.exit(0)
+        elif name == "stderr":
+            err.write(arg.encode() + b"\n")
+            process.exit(0)
+        elif name == "exit":
+            process.exit(int(arg or "0"))
+        elif name == "signal":
+            out.write(b"bye\n")
+            await out.drain()
+            process.exit_with_signal(arg, core_dumped=False,
+                                     msg="killed by test", lang="en")
+        elif name == "cat":
+            while True:
+                data = await process.stdin.read(65536)
+                if not data:
+                    break
+                out.write(data)
+                await out.drain()
+            process.exit(0)
+        elif name == "env":
+            value = process.env.get(arg)
+            out.write((value if value is not None else "unset").encode()
+                      + b"\n")
+            process.exit(0)
+        elif name == "pty":
+            term = process.term_type
+            if term is None:
+                out.write(b"nopty\n")
+            else:
+                width, height = process.term_size[:2]
+                out.write(("%s %d %d\n" % (term, width, height)).encode())
+            process.exit(0)
+        elif name == "bytes":
+            total = int(arg)
+            sent = 0
+            while sent < total:
+                count = min(32768, total - sent)
+                out.write(_pattern_bytes(sent, count))
+                sent += count
+                await out.drain()
+            process.exit(0)
+        elif name == "sleep":
+            await asyncio.sleep(float(arg))
+            process.exit(0)
+        elif name == "drop":
+            out.write(b"partial")
+            await out.drain()
+            # let the transport flush "partial" before killing it
+            await asyncio.sleep(0.1)
+            process.get_extra_info("connection").abort()
+        elif name == "hang":
+            await process.channel.wait_closed()
+        else:
+            err.write(b"unknown command\n")
+            process.exit(127)
