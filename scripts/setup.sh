@@ -65,11 +65,14 @@ for variant in "${VARIANTS[@]}"; do
     log "$variant: installing test requirements"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REPO/tests/requirements.txt"
     log "$variant: building and installing ssh2cffi"
-    # setuptools reuses build/ between builds: never let one libssh2's objects
-    # end up in another variant's extension.
-    rm -rf "$REPO/build"
-    (cd "$REPO" && PKG_CONFIG_PATH="$pkg_config_path" \
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps .)
-    rm -rf "$REPO/build"
+    # Build from a copy of the tree: setuptools keeps objects in build/, and one
+    # libssh2's objects must never end up in another variant's extension.
+    srccopy="$(mktemp -d)"
+    cp -r "$REPO/build_ffi.py" "$REPO/setup.py" "$REPO/pyproject.toml" "$REPO/MANIFEST.in" \
+          "$REPO/README.md" "$REPO/LICENSE" "$REPO/ffi" "$REPO/src" "$srccopy/"
+    find "$srccopy/src" \( -name '*.so' -o -name '*.egg-info' -o -name __pycache__ \) -prune -exec rm -rf {} +
+    PKG_CONFIG_PATH="$pkg_config_path" "$venv/bin/python" -m pip install -q \
+        --disable-pip-version-check --force-reinstall --no-deps "$srccopy"
+    rm -rf "$srccopy"
     "$venv/bin/python" -c "import ssh2cffi.utils as u; print('[setup] $variant: ssh2cffi on libssh2', u.version().decode())" >&2
 done

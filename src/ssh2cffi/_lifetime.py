@@ -21,7 +21,8 @@ late, in any thread.  So each session has one ``SessionRecord``:
 from __future__ import annotations
 
 import itertools
-from typing import Callable, List, NoReturn, Set, Tuple, Type
+import os
+from typing import Any, Callable, List, NoReturn, Set, Tuple, Type
 
 from . import exceptions
 from ._libssh2 import lib
@@ -36,7 +37,8 @@ class SessionRecord:
     """The ownership record of one LIBSSH2_SESSION pointer (see module docstring)."""
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_holders",
-                 "_free_once", "_pending", "keepalive")
+                 "_free_once", "_pending", "keepalive", "_sock", "_fd",
+                 "_restore_blocking")
 
     def __init__(self, ptr: object, *, keepalive: object = None) -> None:
         self.ptr = ptr  # raw cdata; nothing but this record frees it
@@ -49,6 +51,16 @@ class SessionRecord:
         self._free_once: List[bool] = [True] if ptr is not None else []
         self._pending: List[Tuple[ChildRelease, object]] = []
         self.keepalive = keepalive  # objects C holds pointers to (callback handles)
+        self._sock: Any = None
+        self._fd = -1
+        self._restore_blocking = False
+
+    def adopt_socket(self, sock: Any, fd: int) -> None:
+        """Before the handshake: make ``fd`` non-blocking ourselves (see module docstring)."""
+        self._sock, self._fd = sock, fd
+        if os.get_blocking(fd):
+            os.set_blocking(fd, False)
+            self._restore_blocking = True
 
     # -- tokens ---------------------------------------------------------
     def hold(self) -> int:
@@ -118,6 +130,17 @@ class SessionRecord:
         # No I/O from a finaliser: fail every send/receive, then free.
         lib.ssh2cffi_detach_socket(self.ptr)
         lib.libssh2_session_free(self.ptr)
+        if self._restore_blocking and self._owns_fd():
+            os.set_blocking(self._fd, True)
+        self._sock = None
+
+    def _owns_fd(self) -> bool:
+        """True while the socket object handed to handshake() still owns its descriptor."""
+        fileno = getattr(self._sock, "fileno", None)
+        try:
+            return fileno is not None and fileno() == self._fd
+        except (OSError, ValueError):
+            return False
 
 
 def unusable_record(cls: Type[exceptions.SSH2Error], text: str) -> SessionRecord:

@@ -4,30 +4,35 @@ Return conventions are ssh2-python's: reads return ``(rc, bytes)``, writes
 ``(rc, bytes_written)``; ``LIBSSH2_ERROR_EAGAIN`` is returned, never raised,
 so non-blocking callers can poll; every other negative code raises.
 """
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+import typing
+from typing import Any, Optional, Tuple
 
 from . import exceptions
-from ._buffers import new_read_buffer
-from ._convert import StrOrBytes, to_bytes, to_cstring
-from ._errors import EAGAIN, check, raise_error
-from ._libssh2 import ffi, lib
-from ._lifetime import CHANNEL_GC_SIZE, SessionRecord, unusable_record
+from ._buffers import new_read_buffer as _new_read_buffer
+from ._convert import StrOrBytes
+from ._convert import to_bytes as _to_bytes
+from ._convert import to_cstring as _to_cstring
+from ._errors import EAGAIN as _EAGAIN
+from ._errors import raise_error as _raise_error
+from ._libssh2 import ffi as _ffi
+from ._libssh2 import lib as _lib
+from ._lifetime import CHANNEL_GC_SIZE as _CHANNEL_GC_SIZE
+from ._lifetime import SessionRecord as _SessionRecord
+from ._lifetime import unusable_record as _unusable_record
 from .exceptions import ChannelError  # noqa: F401  (ssh2.channel re-exports it)
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .session import Session
 
-_read_ex = lib.libssh2_channel_read_ex
-_write_all = lib.ssh2cffi_channel_write_all
-_unpack = ffi.unpack
-_STDERR: int = lib.SSH_EXTENDED_DATA_STDERR
+_read_ex = _lib.libssh2_channel_read_ex
+_write_all = _lib.ssh2cffi_channel_write_all
+_unpack = _ffi.unpack
+_STDERR: int = _lib.SSH_EXTENDED_DATA_STDERR
 _DEFAULT_READ_SIZE = 1024
 
 
 def _version_text() -> str:
-    return ffi.string(lib.libssh2_version(0)).decode()
+    return _ffi.string(_lib.libssh2_version(0)).decode()
 
 
 class Channel:
@@ -47,12 +52,12 @@ class Channel:
         if not isinstance(session, Session):
             raise TypeError("session must be a Session, not %s" % type(session).__name__)
         self._session = session
-        self._ptr: Any = ffi.NULL
-        self._rec: SessionRecord = unusable_record(
+        self._ptr: Any = _ffi.NULL
+        self._rec: _SessionRecord = _unusable_record(
             exceptions.BadUseError, "this Channel was not opened by a Session")
         self._buf: Any = None
         self._bufsize = 0
-        self._written = ffi.new("size_t *")
+        self._written = _ffi.new("size_t *")
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "Channel":
@@ -61,11 +66,11 @@ class Channel:
         rec = session._rec
         channel._session = session
         channel._rec = rec
-        channel._ptr = ffi.gc(raw, rec.child_finaliser(lib.libssh2_channel_free),
-                              size=CHANNEL_GC_SIZE)
+        channel._ptr = _ffi.gc(raw, rec.child_finaliser(_lib.libssh2_channel_free),
+                              size=_CHANNEL_GC_SIZE)
         channel._buf = None
         channel._bufsize = 0
-        channel._written = ffi.new("size_t *")
+        channel._written = _ffi.new("size_t *")
         return channel
 
     @property
@@ -80,8 +85,8 @@ class Channel:
         return self._ptr
 
     def _check(self, rc: int) -> int:
-        if rc < 0 and rc != EAGAIN:
-            raise_error(rc, self._rec.ptr)
+        if rc < 0 and rc != _EAGAIN:
+            _raise_error(rc, self._rec.ptr)
         return rc
 
     def __enter__(self) -> "Channel":
@@ -94,18 +99,18 @@ class Channel:
     # -- requests ---------------------------------------------------------------
     def pty(self, term: StrOrBytes = "vt100") -> int:
         """Request a pseudo terminal (80x24) of type ``term``."""
-        name = to_bytes(term, "term")
-        return self._check(lib.libssh2_channel_request_pty_ex(
-            self._live(), name, len(name), ffi.NULL, 0, lib.LIBSSH2_TERM_WIDTH,
-            lib.LIBSSH2_TERM_HEIGHT, lib.LIBSSH2_TERM_WIDTH_PX, lib.LIBSSH2_TERM_HEIGHT_PX))
+        name = _to_bytes(term, "term")
+        return self._check(_lib.libssh2_channel_request_pty_ex(
+            self._live(), name, len(name), _ffi.NULL, 0, _lib.LIBSSH2_TERM_WIDTH,
+            _lib.LIBSSH2_TERM_HEIGHT, _lib.LIBSSH2_TERM_WIDTH_PX, _lib.LIBSSH2_TERM_HEIGHT_PX))
 
     def execute(self, command: StrOrBytes) -> int:
         """Run ``command`` on the server (an ``exec`` request)."""
-        return self.process_startup(b"exec", to_bytes(command, "command"))
+        return self.process_startup(b"exec", _to_bytes(command, "command"))
 
     def subsystem(self, subsystem: StrOrBytes) -> int:
         """Start a subsystem such as ``sftp``."""
-        return self.process_startup(b"subsystem", to_bytes(subsystem, "subsystem"))
+        return self.process_startup(b"subsystem", _to_bytes(subsystem, "subsystem"))
 
     def shell(self) -> int:
         """Start the user's login shell."""
@@ -113,25 +118,25 @@ class Channel:
 
     def process_startup(self, request: StrOrBytes, message: Optional[StrOrBytes] = None) -> int:
         """Send a channel request (``exec``, ``shell``, ``subsystem``) with an optional message."""
-        req = to_bytes(request, "request")
+        req = _to_bytes(request, "request")
         if message is None:
-            msg, msg_len = ffi.NULL, 0
+            msg, msg_len = _ffi.NULL, 0
         else:
-            msg = to_bytes(message, "message")
+            msg = _to_bytes(message, "message")
             msg_len = len(msg)
-        return self._check(lib.libssh2_channel_process_startup(
+        return self._check(_lib.libssh2_channel_process_startup(
             self._live(), req, len(req), msg, msg_len))
 
     def setenv(self, varname: StrOrBytes, value: StrOrBytes) -> int:
         """Set an environment variable (the server must AcceptEnv it)."""
-        name = to_bytes(varname, "varname")
-        data = to_bytes(value, "value")
-        return self._check(lib.libssh2_channel_setenv_ex(
+        name = _to_bytes(varname, "varname")
+        data = _to_bytes(value, "value")
+        return self._check(_lib.libssh2_channel_setenv_ex(
             self._live(), name, len(name), data, len(data)))
 
     def request_auth_agent(self) -> int:
         """Ask the server to forward the SSH agent on this channel."""
-        return self._check(lib.libssh2_channel_request_auth_agent(self._live()))
+        return self._check(_lib.libssh2_channel_request_auth_agent(self._live()))
 
     def x11_req(self, screen_number: int) -> int:
         """Request X11 forwarding with a generated cookie."""
@@ -140,9 +145,9 @@ class Channel:
     def x11_req_ex(self, single_connection: int, auth_proto: Optional[bytes],
                    auth_cookie: Optional[bytes], screen_number: int) -> int:
         """Request X11 forwarding with the given protocol and cookie (bytes)."""
-        proto = ffi.NULL if auth_proto is None else to_cstring(auth_proto, "auth_proto")
-        cookie = ffi.NULL if auth_cookie is None else to_cstring(auth_cookie, "auth_cookie")
-        return self._check(lib.libssh2_channel_x11_req_ex(
+        proto = _ffi.NULL if auth_proto is None else _to_cstring(auth_proto, "auth_proto")
+        cookie = _ffi.NULL if auth_cookie is None else _to_cstring(auth_cookie, "auth_cookie")
+        return self._check(_lib.libssh2_channel_x11_req_ex(
             self._live(), int(single_connection), proto, cookie, int(screen_number)))
 
     def signal(self, signame: StrOrBytes) -> int:
@@ -150,12 +155,12 @@ class Channel:
 
         Needs libssh2 >= 1.11.0.
         """
-        name = to_bytes(signame, "signame")
-        if not lib.SSH2CFFI_HAS_CHANNEL_SIGNAL:
+        name = _to_bytes(signame, "signame")
+        if not _lib.SSH2CFFI_HAS_CHANNEL_SIGNAL:
             raise NotImplementedError(
                 "Channel.signal needs libssh2 >= 1.11.0; ssh2cffi was built against "
                 "libssh2 %s" % _version_text())
-        return self._check(lib.libssh2_channel_signal_ex(self._live(), name, len(name)))
+        return self._check(_lib.libssh2_channel_signal_ex(self._live(), name, len(name)))
 
     # -- reading ----------------------------------------------------------------
     def read(self, size: int = _DEFAULT_READ_SIZE) -> Tuple[int, bytes]:
@@ -172,26 +177,28 @@ class Channel:
         if not rec.usable:
             rec.raise_unusable()
         try:
-            small_enough = size <= self._bufsize
+            small_enough = 0 < size <= self._bufsize
         except TypeError:
             raise TypeError("size must be an int, not %s" % type(size).__name__) from None
         if not small_enough:
-            self._buf = new_read_buffer(size)
-            self._bufsize = size
+            # Also for size <= 0: the buffer may still be None, and
+            # _new_read_buffer rejects a negative size (it holds >= 1 byte).
+            self._buf = _new_read_buffer(size)
+            self._bufsize = max(size, 1)
         rc = _read_ex(self._ptr, stream_id, self._buf, size)
         if rc > 0:
             return rc, _unpack(self._buf, rc)
-        if rc == 0 or rc == EAGAIN:
+        if rc == 0 or rc == _EAGAIN:
             return rc, b""
-        raise_error(rc, rec.ptr)
+        _raise_error(rc, rec.ptr)
 
     def eof(self) -> bool:
         """True once the remote side has sent EOF."""
-        return bool(lib.libssh2_channel_eof(self._live()))
+        return bool(_lib.libssh2_channel_eof(self._live()))
 
     def poll_channel_read(self, extended: int) -> int:
         """1 if data (``extended``: stderr) is waiting to be read, else 0. Deprecated upstream."""
-        return self._check(lib.libssh2_poll_channel_read(self._live(), int(extended)))
+        return self._check(_lib.libssh2_poll_channel_read(self._live(), int(extended)))
 
     # -- writing ----------------------------------------------------------------
     def write(self, buf: StrOrBytes) -> Tuple[int, int]:
@@ -211,11 +218,11 @@ class Channel:
         rec = self._rec
         if not rec.usable:
             rec.raise_unusable()
-        data = buf if type(buf) is bytes else to_bytes(buf, "buf")
+        data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
         written = self._written
         rc = _write_all(self._ptr, stream_id, data, len(data), written)
-        if rc < 0 and rc != EAGAIN:
-            raise_error(rc, rec.ptr)
+        if rc < 0 and rc != _EAGAIN:
+            _raise_error(rc, rec.ptr)
         return rc, written[0]
 
     def flush(self) -> int:
@@ -226,28 +233,28 @@ class Channel:
         return self.flush_ex(_STDERR)
 
     def flush_ex(self, stream_id: int) -> int:
-        return self._check(lib.libssh2_channel_flush_ex(self._live(), int(stream_id)))
+        return self._check(_lib.libssh2_channel_flush_ex(self._live(), int(stream_id)))
 
     # -- end of stream and exit ------------------------------------------------
     def send_eof(self) -> int:
         """Tell the remote process there is no more input."""
-        return self._check(lib.libssh2_channel_send_eof(self._live()))
+        return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
     def wait_eof(self) -> int:
         """Wait for the remote side's EOF."""
-        return self._check(lib.libssh2_channel_wait_eof(self._live()))
+        return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
     def close(self) -> int:
         """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
-        return self._check(lib.libssh2_channel_close(self._live()))
+        return self._check(_lib.libssh2_channel_close(self._live()))
 
     def wait_closed(self) -> int:
         """Wait for the remote side to close the channel (exit status is then final)."""
-        return self._check(lib.libssh2_channel_wait_closed(self._live()))
+        return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
     def get_exit_status(self) -> int:
         """The remote command's exit status (0 if none was sent)."""
-        return self._check(lib.libssh2_channel_get_exit_status(self._live()))
+        return self._check(_lib.libssh2_channel_get_exit_status(self._live()))
 
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:
         """``(rc, signal, message, language)`` of a remote process killed by a signal.
@@ -256,55 +263,55 @@ class Channel:
         when the process was not signalled.  (ssh2-python always returns Nones.)
         """
         ptr = self._live()
-        texts = ffi.new("char *[3]")
-        lengths = ffi.new("size_t[3]")
-        rc = lib.libssh2_channel_get_exit_signal(ptr, texts, lengths, texts + 1,
+        texts = _ffi.new("char *[3]")
+        lengths = _ffi.new("size_t[3]")
+        rc = _lib.libssh2_channel_get_exit_signal(ptr, texts, lengths, texts + 1,
                                                  lengths + 1, texts + 2, lengths + 2)
         values = []
         for index in range(3):
             text = texts[index]
-            if text == ffi.NULL:
+            if text == _ffi.NULL:
                 values.append(None)
             else:
-                values.append(ffi.unpack(text, lengths[index]))
-                lib.libssh2_free(self._rec.ptr, text)
+                values.append(_ffi.unpack(text, lengths[index]))
+                _lib.libssh2_free(self._rec.ptr, text)
         self._check(rc)
         return rc, values[0], values[1], values[2]
 
     # -- windows and extended data ----------------------------------------------
     def window_read(self) -> int:
         """Bytes the remote side may still send before the window is adjusted."""
-        return self._check(int(lib.libssh2_channel_window_read_ex(
-            self._live(), ffi.NULL, ffi.NULL)))
+        return self._check(int(_lib.libssh2_channel_window_read_ex(
+            self._live(), _ffi.NULL, _ffi.NULL)))
 
     def window_read_ex(self, read_avail: int, window_size_initial: int) -> int:
         """As window_read(); the arguments are accepted for ssh2-python compatibility."""
-        avail = ffi.new("unsigned long *", read_avail)
-        initial = ffi.new("unsigned long *", window_size_initial)
-        return self._check(int(lib.libssh2_channel_window_read_ex(self._live(), avail, initial)))
+        avail = _ffi.new("unsigned long *", read_avail)
+        initial = _ffi.new("unsigned long *", window_size_initial)
+        return self._check(int(_lib.libssh2_channel_window_read_ex(self._live(), avail, initial)))
 
     def window_write(self) -> int:
         """Bytes that may be written before the remote window is full."""
-        return self._check(int(lib.libssh2_channel_window_write_ex(self._live(), ffi.NULL)))
+        return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL)))
 
     def window_write_ex(self, window_size_initial: int) -> int:
-        initial = ffi.new("unsigned long *", window_size_initial)
-        return self._check(int(lib.libssh2_channel_window_write_ex(self._live(), initial)))
+        initial = _ffi.new("unsigned long *", window_size_initial)
+        return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), initial)))
 
     def receive_window_adjust(self, adjustment: int, force: bool = False) -> int:
         """Grow the receive window by ``adjustment`` bytes (older API; see receive_window_adjust2)."""
-        return self._check(int(lib.libssh2_channel_receive_window_adjust(
+        return self._check(int(_lib.libssh2_channel_receive_window_adjust(
             self._live(), adjustment, bool(force))))
 
     def receive_window_adjust2(self, adjustment: int, force: bool) -> int:
         """Grow the receive window by ``adjustment`` bytes."""
-        store = ffi.new("unsigned int *")
-        return self._check(lib.libssh2_channel_receive_window_adjust2(
+        store = _ffi.new("unsigned int *")
+        return self._check(_lib.libssh2_channel_receive_window_adjust2(
             self._live(), adjustment, bool(force), store))
 
     def handle_extended_data2(self, ignore_mode: int) -> int:
         """What to do with stderr: LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL, IGNORE or MERGE."""
-        return self._check(lib.libssh2_channel_handle_extended_data2(
+        return self._check(_lib.libssh2_channel_handle_extended_data2(
             self._live(), int(ignore_mode)))
 
     def handle_extended_data(self, ignore_mode: int) -> None:
@@ -313,5 +320,5 @@ class Channel:
 
     def ignore_extended_data(self, ignore: bool) -> None:
         """Ignore stderr (True) or keep it readable (False) (older API)."""
-        self.handle_extended_data2(lib.LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE if ignore
-                                   else lib.LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL)
+        self.handle_extended_data2(_lib.LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE if ignore
+                                   else _lib.LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL)

@@ -1,31 +1,37 @@
 """``Session``: one SSH connection, as ssh2-python's ``ssh2.session``."""
-from __future__ import annotations
-
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import exceptions
-from ._convert import StrOrBytes, to_bytes, to_cstring, to_path, to_str
-from ._errors import EAGAIN, check, raise_error
-from ._libssh2 import ffi, lib
-from ._lifetime import SESSION_GC_SIZE, SessionRecord
-from .channel import Channel
+from ._convert import StrOrBytes
+from ._convert import to_bytes as _to_bytes
+from ._convert import to_cstring as _to_cstring
+from ._convert import to_path as _to_path
+from ._convert import to_str as _to_str
+from ._errors import EAGAIN as _EAGAIN
+from ._errors import check as _check_rc
+from ._errors import raise_error as _raise_error
+from ._libssh2 import ffi as _ffi
+from ._libssh2 import lib as _lib
+from ._lifetime import SESSION_GC_SIZE as _SESSION_GC_SIZE
+from ._lifetime import SessionRecord as _SessionRecord
+from .channel import Channel as _Channel
 
 # The exceptions ssh2-python's session module re-exports as a side effect of its imports.
 from .exceptions import (ChannelError, KnownHostError,  # noqa: F401
                          PublicKeyInitError, SessionHostKeyError)
 
-LIBSSH2_SESSION_BLOCK_INBOUND: int = lib.LIBSSH2_SESSION_BLOCK_INBOUND
-LIBSSH2_SESSION_BLOCK_OUTBOUND: int = lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
-LIBSSH2_HOSTKEY_HASH_MD5: int = lib.LIBSSH2_HOSTKEY_HASH_MD5
-LIBSSH2_HOSTKEY_HASH_SHA1: int = lib.LIBSSH2_HOSTKEY_HASH_SHA1
-LIBSSH2_HOSTKEY_HASH_SHA256: int = lib.LIBSSH2_HOSTKEY_HASH_SHA256
-LIBSSH2_HOSTKEY_TYPE_UNKNOWN: int = lib.LIBSSH2_HOSTKEY_TYPE_UNKNOWN
-LIBSSH2_HOSTKEY_TYPE_RSA: int = lib.LIBSSH2_HOSTKEY_TYPE_RSA
-LIBSSH2_HOSTKEY_TYPE_DSS: int = lib.LIBSSH2_HOSTKEY_TYPE_DSS
-LIBSSH2_HOSTKEY_TYPE_ECDSA_256: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_256
-LIBSSH2_HOSTKEY_TYPE_ECDSA_384: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_384
-LIBSSH2_HOSTKEY_TYPE_ECDSA_521: int = lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_521
-LIBSSH2_HOSTKEY_TYPE_ED25519: int = lib.LIBSSH2_HOSTKEY_TYPE_ED25519
+LIBSSH2_SESSION_BLOCK_INBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_INBOUND
+LIBSSH2_SESSION_BLOCK_OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
+LIBSSH2_HOSTKEY_HASH_MD5: int = _lib.LIBSSH2_HOSTKEY_HASH_MD5
+LIBSSH2_HOSTKEY_HASH_SHA1: int = _lib.LIBSSH2_HOSTKEY_HASH_SHA1
+LIBSSH2_HOSTKEY_HASH_SHA256: int = _lib.LIBSSH2_HOSTKEY_HASH_SHA256
+LIBSSH2_HOSTKEY_TYPE_UNKNOWN: int = _lib.LIBSSH2_HOSTKEY_TYPE_UNKNOWN
+LIBSSH2_HOSTKEY_TYPE_RSA: int = _lib.LIBSSH2_HOSTKEY_TYPE_RSA
+LIBSSH2_HOSTKEY_TYPE_DSS: int = _lib.LIBSSH2_HOSTKEY_TYPE_DSS
+LIBSSH2_HOSTKEY_TYPE_ECDSA_256: int = _lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_256
+LIBSSH2_HOSTKEY_TYPE_ECDSA_384: int = _lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_384
+LIBSSH2_HOSTKEY_TYPE_ECDSA_521: int = _lib.LIBSSH2_HOSTKEY_TYPE_ECDSA_521
+LIBSSH2_HOSTKEY_TYPE_ED25519: int = _lib.LIBSSH2_HOSTKEY_TYPE_ED25519
 
 # Digest length of each LIBSSH2_HOSTKEY_HASH_* type: libssh2 returns a bare pointer.
 _HOSTKEY_HASH_LENGTHS = {LIBSSH2_HOSTKEY_HASH_MD5: 16, LIBSSH2_HOSTKEY_HASH_SHA1: 20,
@@ -56,22 +62,22 @@ class FlagType:
         return "FlagType(%d)" % self._value
 
 
-LIBSSH2_METHOD_KEX = MethodType(lib.LIBSSH2_METHOD_KEX)
-LIBSSH2_METHOD_HOSTKEY = MethodType(lib.LIBSSH2_METHOD_HOSTKEY)
-LIBSSH2_METHOD_CRYPT_CS = MethodType(lib.LIBSSH2_METHOD_CRYPT_CS)
-LIBSSH2_METHOD_CRYPT_SC = MethodType(lib.LIBSSH2_METHOD_CRYPT_SC)
-LIBSSH2_METHOD_MAC_CS = MethodType(lib.LIBSSH2_METHOD_MAC_CS)
-LIBSSH2_METHOD_MAC_SC = MethodType(lib.LIBSSH2_METHOD_MAC_SC)
-LIBSSH2_METHOD_COMP_CS = MethodType(lib.LIBSSH2_METHOD_COMP_CS)
-LIBSSH2_METHOD_COMP_SC = MethodType(lib.LIBSSH2_METHOD_COMP_SC)
-LIBSSH2_METHOD_LANG_CS = MethodType(lib.LIBSSH2_METHOD_LANG_CS)
-LIBSSH2_METHOD_LANG_SC = MethodType(lib.LIBSSH2_METHOD_LANG_SC)
+LIBSSH2_METHOD_KEX = MethodType(_lib.LIBSSH2_METHOD_KEX)
+LIBSSH2_METHOD_HOSTKEY = MethodType(_lib.LIBSSH2_METHOD_HOSTKEY)
+LIBSSH2_METHOD_CRYPT_CS = MethodType(_lib.LIBSSH2_METHOD_CRYPT_CS)
+LIBSSH2_METHOD_CRYPT_SC = MethodType(_lib.LIBSSH2_METHOD_CRYPT_SC)
+LIBSSH2_METHOD_MAC_CS = MethodType(_lib.LIBSSH2_METHOD_MAC_CS)
+LIBSSH2_METHOD_MAC_SC = MethodType(_lib.LIBSSH2_METHOD_MAC_SC)
+LIBSSH2_METHOD_COMP_CS = MethodType(_lib.LIBSSH2_METHOD_COMP_CS)
+LIBSSH2_METHOD_COMP_SC = MethodType(_lib.LIBSSH2_METHOD_COMP_SC)
+LIBSSH2_METHOD_LANG_CS = MethodType(_lib.LIBSSH2_METHOD_LANG_CS)
+LIBSSH2_METHOD_LANG_SC = MethodType(_lib.LIBSSH2_METHOD_LANG_SC)
 
-LIBSSH2_FLAG_SIGPIPE = FlagType(lib.LIBSSH2_FLAG_SIGPIPE)
-LIBSSH2_FLAG_COMPRESS = FlagType(lib.LIBSSH2_FLAG_COMPRESS)
-LIBSSH2_FLAG_QUOTE_PATHS = FlagType(lib.LIBSSH2_FLAG_QUOTE_PATHS)
-LIBSSH2_FLAG_SK_PRESENCE_REQUIRED = FlagType(lib.LIBSSH2_SK_PRESENCE_REQUIRED)
-LIBSSH2_FLAG_SK_VERIFICATION_REQUIRED = FlagType(lib.LIBSSH2_SK_VERIFICATION_REQUIRED)
+LIBSSH2_FLAG_SIGPIPE = FlagType(_lib.LIBSSH2_FLAG_SIGPIPE)
+LIBSSH2_FLAG_COMPRESS = FlagType(_lib.LIBSSH2_FLAG_COMPRESS)
+LIBSSH2_FLAG_QUOTE_PATHS = FlagType(_lib.LIBSSH2_FLAG_QUOTE_PATHS)
+LIBSSH2_FLAG_SK_PRESENCE_REQUIRED = FlagType(_lib.LIBSSH2_SK_PRESENCE_REQUIRED)
+LIBSSH2_FLAG_SK_VERIFICATION_REQUIRED = FlagType(_lib.LIBSSH2_SK_VERIFICATION_REQUIRED)
 
 # ssh2-python accepts exactly these two flag objects (by identity, not value).
 _SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
@@ -101,49 +107,49 @@ class _CallbackState:
 
 
 def _unpack(ptr: Any, length: int) -> bytes:
-    return ffi.unpack(ptr, length) if ptr != ffi.NULL and length > 0 else b""
+    return _ffi.unpack(ptr, length) if ptr != _ffi.NULL and length > 0 else b""
 
 
-@ffi.def_extern()
+@_ffi.def_extern()
 def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
                               instruction_len: int, num_prompts: int,
                               prompts: Any, responses: Any, abstract: Any) -> None:
-    state = ffi.from_handle(abstract[0])
+    state = _ffi.from_handle(abstract[0])
     if state.error is not None or state.kbd_callback is None:
         return  # answered nothing: the server rejects the attempt
     try:
-        length = ffi.new("size_t *")
+        length = _ffi.new("size_t *")
         texts = []
         for index in range(num_prompts):
-            text = lib.ssh2cffi_kbdint_prompt(prompts, index, length)
-            texts.append(to_str(_unpack(text, length[0])))
+            text = _lib.ssh2cffi_kbdint_prompt(prompts, index, length)
+            texts.append(_to_str(_unpack(text, length[0])))
         answers = state.kbd_callback(_unpack(name, name_len),
                                      _unpack(instruction, instruction_len), texts)
         if len(answers) < num_prompts:
             raise ValueError("keyboard-interactive callback returned %d answers for "
                              "%d prompts" % (len(answers), num_prompts))
         for index in range(num_prompts):
-            data = to_bytes(answers[index], "keyboard-interactive answer")
-            copy = lib.ssh2cffi_memdup(data, len(data))
-            if copy == ffi.NULL:
+            data = _to_bytes(answers[index], "keyboard-interactive answer")
+            copy = _lib.ssh2cffi_memdup(data, len(data))
+            if copy == _ffi.NULL:
                 raise MemoryError("keyboard-interactive answer")
-            lib.ssh2cffi_kbdint_respond(responses, index, copy, len(data))
+            _lib.ssh2cffi_kbdint_respond(responses, index, copy, len(data))
     except BaseException as exc:  # re-raised by the caller once C returns
         state.error = exc
 
 
-@ffi.def_extern()
+@_ffi.def_extern()
 def _ssh2cffi_sign(session: Any, sig: Any, sig_len: Any, data: Any,
                    data_len: int, abstract: Any) -> int:
-    state = ffi.from_handle(abstract[0])
+    state = _ffi.from_handle(abstract[0])
     try:
-        signature = state.sign_callback(ffi.unpack(data, data_len))
+        signature = state.sign_callback(_ffi.buffer(data, data_len)[:])
         if not isinstance(signature, bytes) or not signature:
             raise TypeError("sign_callback must return the signature as non-empty bytes")
-        copy = lib.ssh2cffi_memdup(signature, len(signature))
-        if copy == ffi.NULL:
+        copy = _lib.ssh2cffi_memdup(signature, len(signature))
+        if copy == _ffi.NULL:
             raise MemoryError("signature")
-        sig[0] = ffi.cast("unsigned char *", copy)
+        sig[0] = _ffi.cast("unsigned char *", copy)
         sig_len[0] = len(signature)
         return 0
     except BaseException as exc:
@@ -185,13 +191,13 @@ class Session:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # ssh2-python ignores constructor arguments; so do we.
         self._callbacks = _CallbackState()
-        handle = ffi.new_handle(self._callbacks)
-        raw = lib.libssh2_session_init_ex(ffi.NULL, ffi.NULL, ffi.NULL, handle)
-        if raw == ffi.NULL:
+        handle = _ffi.new_handle(self._callbacks)
+        raw = _lib.libssh2_session_init_ex(_ffi.NULL, _ffi.NULL, _ffi.NULL, handle)
+        if raw == _ffi.NULL:
             raise MemoryError("libssh2_session_init_ex failed")
         # The record keeps the handle: C holds it as the session's abstract pointer.
-        self._rec = SessionRecord(raw, keepalive=handle)
-        self._ptr = ffi.gc(raw, self._rec.finaliser(), size=SESSION_GC_SIZE)
+        self._rec = _SessionRecord(raw, keepalive=handle)
+        self._ptr = _ffi.gc(raw, self._rec.finaliser(), size=_SESSION_GC_SIZE)
         self._sock: Any = None
         self._kbd_callback_ref: Optional[KbdCallback] = None
 
@@ -206,13 +212,13 @@ class Session:
     def _check(self, rc: int) -> int:
         """handle_error_codes, after re-raising what a Python callback raised."""
         self._callbacks.reraise()
-        if rc < 0 and rc != EAGAIN:
-            raise_error(rc, self._ptr)
+        if rc < 0 and rc != _EAGAIN:
+            _raise_error(rc, self._ptr)
         return rc
 
     def _null_result(self) -> int:
-        """ssh2-python's result when libssh2 returned NULL: EAGAIN, or an exception."""
-        return check(lib.libssh2_session_last_errno(self._ptr), self._ptr)
+        """ssh2-python's result when libssh2 returned NULL: _EAGAIN, or an exception."""
+        return _check_rc(_lib.libssh2_session_last_errno(self._ptr), self._ptr)
 
     def __enter__(self) -> "Session":
         return self
@@ -238,7 +244,8 @@ class Session:
         fd = _socket_fd(sock)
         ptr = self._live()
         self._sock = sock
-        return self._check(lib.libssh2_session_handshake(ptr, fd))
+        self._rec.adopt_socket(sock, fd)
+        return self._check(_lib.libssh2_session_handshake(ptr, fd))
 
     def disconnect(self) -> int:
         """Send SSH_MSG_DISCONNECT; afterwards every channel of this session raises.
@@ -250,9 +257,9 @@ class Session:
             return 0
         if self._sock is None:  # never connected: nothing to say goodbye to
             return 0
-        rc = lib.libssh2_session_disconnect_ex(
-            self._ptr, lib.SSH_DISCONNECT_BY_APPLICATION, b"end", b"")
-        if rc == EAGAIN:
+        rc = _lib.libssh2_session_disconnect_ex(
+            self._ptr, _lib.SSH_DISCONNECT_BY_APPLICATION, b"end", b"")
+        if rc == _EAGAIN:
             return rc
         rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
         return self._check(rc)
@@ -260,22 +267,22 @@ class Session:
     def set_blocking(self, blocking: bool) -> None:
         """Blocking (True, the default) or non-blocking mode for all calls."""
         blocking = bool(blocking)
-        lib.libssh2_session_set_blocking(self._ptr, blocking)
+        _lib.libssh2_session_set_blocking(self._ptr, blocking)
         self._rec.blocking = blocking
 
     def get_blocking(self) -> bool:
-        return bool(lib.libssh2_session_get_blocking(self._ptr))
+        return bool(_lib.libssh2_session_get_blocking(self._ptr))
 
     def set_timeout(self, timeout: int) -> None:
         """Time limit for blocking calls in milliseconds (0: none); past it they raise Timeout."""
-        lib.libssh2_session_set_timeout(self._ptr, int(timeout))
+        _lib.libssh2_session_set_timeout(self._ptr, int(timeout))
 
     def get_timeout(self) -> int:
-        return int(lib.libssh2_session_get_timeout(self._ptr))
+        return int(_lib.libssh2_session_get_timeout(self._ptr))
 
     def block_directions(self) -> int:
-        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
-        return int(lib.libssh2_session_block_directions(self._ptr))
+        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last _EAGAIN waited on."""
+        return int(_lib.libssh2_session_block_directions(self._ptr))
 
     def flag(self, flag: FlagType, enabled: bool = True) -> None:
         """Set LIBSSH2_FLAG_SIGPIPE or LIBSSH2_FLAG_COMPRESS (before handshake)."""
@@ -284,55 +291,55 @@ class Session:
         if not any(flag is allowed for allowed in _SETTABLE_FLAGS):
             raise ValueError("Provided flag must be one of LIBSSH2_FLAG_SIGPIPE or "
                              "LIBSSH2_FLAG_COMPRESS - got %r" % (flag,))
-        self._check(lib.libssh2_session_flag(self._ptr, flag._value, bool(enabled)))
+        self._check(_lib.libssh2_session_flag(self._ptr, flag._value, bool(enabled)))
 
     # -- authentication -------------------------------------------------------
     def userauth_authenticated(self) -> bool:
-        return bool(lib.libssh2_userauth_authenticated(self._ptr))
+        return bool(_lib.libssh2_userauth_authenticated(self._ptr))
 
     def userauth_list(self, username: StrOrBytes) -> Optional[List[str]]:
-        """Authentication methods the server offers, or None (already authenticated, EAGAIN)."""
-        user = to_bytes(username, "username")
-        methods = lib.libssh2_userauth_list(self._live(), user, len(user))
-        if methods == ffi.NULL:
+        """Authentication methods the server offers, or None (already authenticated, _EAGAIN)."""
+        user = _to_bytes(username, "username")
+        methods = _lib.libssh2_userauth_list(self._live(), user, len(user))
+        if methods == _ffi.NULL:
             return None
-        return to_str(ffi.string(methods)).split(",")
+        return _to_str(_ffi.string(methods)).split(",")
 
     def userauth_password(self, username: StrOrBytes, password: StrOrBytes) -> int:
-        user = to_bytes(username, "username")
-        secret = to_bytes(password, "password")
-        return self._check(lib.libssh2_userauth_password_ex(
-            self._live(), user, len(user), secret, len(secret), ffi.NULL))
+        user = _to_bytes(username, "username")
+        secret = _to_bytes(password, "password")
+        return self._check(_lib.libssh2_userauth_password_ex(
+            self._live(), user, len(user), secret, len(secret), _ffi.NULL))
 
     def userauth_publickey_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     passphrase: StrOrBytes = "",
                                     publickey: Any = None) -> int:
         """Authenticate with a private key file (and optionally its public key file)."""
-        user = to_bytes(username, "username")
-        public = ffi.NULL if publickey is None else to_path(publickey, "publickey")
-        return self._check(lib.libssh2_userauth_publickey_fromfile_ex(
-            self._live(), user, len(user), public, to_path(privatekey, "privatekey"),
-            to_cstring(passphrase, "passphrase")))
+        user = _to_bytes(username, "username")
+        public = _ffi.NULL if publickey is None else _to_path(publickey, "publickey")
+        return self._check(_lib.libssh2_userauth_publickey_fromfile_ex(
+            self._live(), user, len(user), public, _to_path(privatekey, "privatekey"),
+            _to_cstring(passphrase, "passphrase")))
 
     def userauth_publickey_frommemory(self, username: StrOrBytes,
                                       privatekeyfiledata: bytes,
                                       passphrase: StrOrBytes = "",
                                       publickeyfiledata: Optional[bytes] = None) -> int:
         """Authenticate with a private key held in memory (the key file's contents)."""
-        user = to_bytes(username, "username")
+        user = _to_bytes(username, "username")
         if not isinstance(privatekeyfiledata, bytes):
             raise TypeError("privatekeyfiledata must be bytes, not %s"
                             % type(privatekeyfiledata).__name__)
         if publickeyfiledata is None:
-            public, public_len = ffi.NULL, 0
+            public, public_len = _ffi.NULL, 0
         elif isinstance(publickeyfiledata, bytes):
             public, public_len = publickeyfiledata, len(publickeyfiledata)
         else:
             raise TypeError("publickeyfiledata must be bytes or None, not %s"
                             % type(publickeyfiledata).__name__)
-        return self._check(lib.libssh2_userauth_publickey_frommemory(
+        return self._check(_lib.libssh2_userauth_publickey_frommemory(
             self._live(), user, len(user), public, public_len, privatekeyfiledata,
-            len(privatekeyfiledata), to_cstring(passphrase, "passphrase")))
+            len(privatekeyfiledata), _to_cstring(passphrase, "passphrase")))
 
     def userauth_publickey(self, username: StrOrBytes, pubkeydata: bytes,
                            sign_callback: Optional[SignCallback] = None) -> int:
@@ -343,7 +350,7 @@ class Session:
         the raw signature of ``data`` (an ssh2cffi addition: ssh2-python passes
         no signer to libssh2, which then crashes once the server accepts the key).
         """
-        user = to_bytes(username, "username")
+        user = _to_bytes(username, "username")
         if not isinstance(pubkeydata, bytes):
             raise TypeError("pubkeydata must be bytes, not %s" % type(pubkeydata).__name__)
         if not callable(sign_callback):
@@ -351,11 +358,11 @@ class Session:
                             "to authenticate with a key file use userauth_publickey_fromfile "
                             "or userauth_publickey_frommemory")
         state = self._callbacks
-        abstract = ffi.new("void **", self._rec.keepalive)
+        abstract = _ffi.new("void **", self._rec.keepalive)
         state.sign_callback = sign_callback
         try:
-            rc = lib.libssh2_userauth_publickey(self._live(), user, pubkeydata,
-                                                len(pubkeydata), lib._ssh2cffi_sign, abstract)
+            rc = _lib.libssh2_userauth_publickey(self._live(), user, pubkeydata,
+                                                len(pubkeydata), _lib._ssh2cffi_sign, abstract)
         finally:
             state.sign_callback = None
         return self._check(rc)
@@ -363,12 +370,12 @@ class Session:
     def userauth_hostbased_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     hostname: StrOrBytes, publickey: Any = None,
                                     passphrase: StrOrBytes = "") -> int:
-        user = to_bytes(username, "username")
-        host = to_bytes(hostname, "hostname")
-        public = ffi.NULL if publickey is None else to_path(publickey, "publickey")
-        return self._check(lib.libssh2_userauth_hostbased_fromfile_ex(
-            self._live(), user, len(user), public, to_path(privatekey, "privatekey"),
-            to_cstring(passphrase, "passphrase"), host, len(host), user, len(user)))
+        user = _to_bytes(username, "username")
+        host = _to_bytes(hostname, "hostname")
+        public = _ffi.NULL if publickey is None else _to_path(publickey, "publickey")
+        return self._check(_lib.libssh2_userauth_hostbased_fromfile_ex(
+            self._live(), user, len(user), public, _to_path(privatekey, "privatekey"),
+            _to_cstring(passphrase, "passphrase"), host, len(host), user, len(user)))
 
     def userauth_keyboardinteractive(self, username: StrOrBytes,
                                      password: StrOrBytes) -> int:
@@ -386,37 +393,37 @@ class Session:
         """
         if not callable(callback):
             raise TypeError("callback must be callable")
-        user = to_bytes(username, "username")
+        user = _to_bytes(username, "username")
         state = self._callbacks
         state.kbd_callback = self._kbd_callback_ref = callback
         try:
-            rc = lib.libssh2_userauth_keyboard_interactive_ex(
-                self._live(), user, len(user), lib._ssh2cffi_kbdint_response)
+            rc = _lib.libssh2_userauth_keyboard_interactive_ex(
+                self._live(), user, len(user), _lib._ssh2cffi_kbdint_response)
         finally:
             state.kbd_callback = self._kbd_callback_ref = None
         return self._check(rc)
 
     # -- channels -------------------------------------------------------------
-    def open_session(self) -> Union[Channel, int]:
+    def open_session(self) -> Union[_Channel, int]:
         """A new session channel, or LIBSSH2_ERROR_EAGAIN in non-blocking mode."""
         ptr = self._live()
         self._rec.drain()
-        raw = lib.libssh2_channel_open_ex(
-            ptr, b"session", 7, lib.LIBSSH2_CHANNEL_WINDOW_DEFAULT,
-            lib.LIBSSH2_CHANNEL_PACKET_DEFAULT, ffi.NULL, 0)
-        if raw == ffi.NULL:
+        raw = _lib.libssh2_channel_open_ex(
+            ptr, b"session", 7, _lib.LIBSSH2_CHANNEL_WINDOW_DEFAULT,
+            _lib.LIBSSH2_CHANNEL_PACKET_DEFAULT, _ffi.NULL, 0)
+        if raw == _ffi.NULL:
             return self._null_result()
-        return Channel._wrap(self, raw)
+        return _Channel._wrap(self, raw)
 
     # -- host key and algorithms ----------------------------------------------
     def hostkey(self) -> Tuple[bytes, int]:
         """The server's host key: ``(key_blob, LIBSSH2_HOSTKEY_TYPE_*)``."""
-        length = ffi.new("size_t *")
-        key_type = ffi.new("int *")
-        key = lib.libssh2_session_hostkey(self._ptr, length, key_type)
-        if key == ffi.NULL:
+        length = _ffi.new("size_t *")
+        key_type = _ffi.new("int *")
+        key = _lib.libssh2_session_hostkey(self._ptr, length, key_type)
+        if key == _ffi.NULL:
             raise SessionHostKeyError("Error retrieving server host key for session")
-        return ffi.unpack(key, length[0]), int(key_type[0])
+        return _ffi.unpack(key, length[0]), int(key_type[0])
 
     def hostkey_hash(self, hash_type: int) -> Optional[bytes]:
         """The host key's MD5 (16 bytes), SHA1 (20) or SHA256 (32) digest, or None."""
@@ -424,40 +431,40 @@ class Session:
         if size is None:
             raise ValueError("hash_type must be one of LIBSSH2_HOSTKEY_HASH_MD5, _SHA1 or "
                              "_SHA256, not %r" % (hash_type,))
-        digest = lib.libssh2_hostkey_hash(self._ptr, hash_type)
-        if digest == ffi.NULL:
+        digest = _lib.libssh2_hostkey_hash(self._ptr, hash_type)
+        if digest == _ffi.NULL:
             return None
-        return ffi.unpack(digest, size)
+        return _ffi.unpack(digest, size)
 
     def methods(self, method_type: MethodType) -> Optional[str]:
         """The algorithm negotiated for ``method_type``; None before the handshake."""
         value = _method_value(method_type)
         if not self._sock:
             return None
-        name = lib.libssh2_session_methods(self._ptr, value)
-        if name == ffi.NULL:
+        name = _lib.libssh2_session_methods(self._ptr, value)
+        if name == _ffi.NULL:
             return None
-        return to_str(ffi.string(name))
+        return _to_str(_ffi.string(name))
 
     def method_pref(self, method_type: MethodType, prefs: StrOrBytes) -> int:
         """Set the preferred algorithms (comma-separated) for ``method_type``; before handshake."""
         value = _method_value(method_type)
-        return self._check(lib.libssh2_session_method_pref(
-            self._ptr, value, to_cstring(prefs, "prefs")))
+        return self._check(_lib.libssh2_session_method_pref(
+            self._ptr, value, _to_cstring(prefs, "prefs")))
 
     def supported_algs(self, method_type: MethodType) -> List[str]:
         """Algorithms this libssh2 supports for ``method_type``."""
         value = _method_value(method_type)
-        algs = ffi.new("const char ***")
-        count = lib.libssh2_session_supported_algs(self._ptr, value, algs)
+        algs = _ffi.new("const char ***")
+        count = _lib.libssh2_session_supported_algs(self._ptr, value, algs)
         if count < 0:
             self._check(count)
         if count <= 0:
             return []
         try:
-            return [to_str(ffi.string(algs[0][i])) for i in range(count)]
+            return [_to_str(_ffi.string(algs[0][i])) for i in range(count)]
         finally:
-            lib.libssh2_free(self._ptr, algs[0])
+            _lib.libssh2_free(self._ptr, algs[0])
 
     # -- keepalive --------------------------------------------------------------
     def keepalive_config(self, want_reply: bool, interval: int) -> None:
@@ -465,27 +472,27 @@ class Session:
         interval = int(interval)
         if interval < 0:
             raise OverflowError("interval must not be negative")
-        lib.libssh2_keepalive_config(self._ptr, bool(want_reply), interval)
+        _lib.libssh2_keepalive_config(self._ptr, bool(want_reply), interval)
 
     def keepalive_send(self) -> int:
         """Send a keepalive if due; returns the seconds until the next one is due."""
-        seconds = ffi.new("int *")
-        self._check(lib.libssh2_keepalive_send(self._live(), seconds))
+        seconds = _ffi.new("int *")
+        self._check(_lib.libssh2_keepalive_send(self._live(), seconds))
         return int(seconds[0])
 
     # -- errors -----------------------------------------------------------------
     def last_error(self, msg_size: int = 1024) -> str:
         """libssh2's message for the last error, '' when there is none."""
-        msg = ffi.new("char **")
-        length = ffi.new("int *")
-        lib.libssh2_session_last_error(self._ptr, msg, length, 0)
-        if msg[0] == ffi.NULL or length[0] <= 0:
+        msg = _ffi.new("char **")
+        length = _ffi.new("int *")
+        _lib.libssh2_session_last_error(self._ptr, msg, length, 0)
+        if msg[0] == _ffi.NULL or length[0] <= 0:
             return ""
-        return to_str(ffi.unpack(msg[0], length[0]))
+        return _to_str(_ffi.unpack(msg[0], length[0]))
 
     def last_errno(self) -> int:
-        return int(lib.libssh2_session_last_errno(self._ptr))
+        return int(_lib.libssh2_session_last_errno(self._ptr))
 
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
-        return int(lib.libssh2_session_set_last_error(
-            self._ptr, int(errcode), to_cstring(errmsg, "errmsg")))
+        return int(_lib.libssh2_session_set_last_error(
+            self._ptr, int(errcode), _to_cstring(errmsg, "errmsg")))

@@ -1,20 +1,20 @@
 """Helpers from ssh2-python's ``ssh2.utils``: error codes, line ends, socket waits."""
-from __future__ import annotations
-
 import select
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+import typing
+from typing import Any, List, Optional, Tuple, Union
 
 from . import exceptions  # noqa: F401  (ssh2.utils exposes the module too)
-from ._libssh2 import ffi, lib
+from ._libssh2 import ffi as _ffi
+from ._libssh2 import lib as _lib
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .session import Session
 
 #: Encoding for str arguments and str results; read at call time, as ssh2-python does.
 ENCODING: str = "utf-8"
 
-_INBOUND: int = lib.LIBSSH2_SESSION_BLOCK_INBOUND
-_OUTBOUND: int = lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
+_INBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_INBOUND
+_OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
@@ -50,15 +50,15 @@ def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
 
 def version(required_version: int = 0) -> Optional[bytes]:
     """libssh2's version as bytes (``b'1.11.1'``), or None if older than ``required_version``."""
-    text = lib.libssh2_version(int(required_version))
-    if text == ffi.NULL:
+    text = _lib.libssh2_version(int(required_version))
+    if text == _ffi.NULL:
         return None
-    return ffi.string(text)
+    return _ffi.string(text)
 
 
 def ssh2_exit() -> None:
     """Release libssh2's global resources (``libssh2_exit``)."""
-    lib.libssh2_exit()
+    _lib.libssh2_exit()
 
 
 def wait_socket(_socket: Any, session: "Session", timeout: Union[int, float] = 1) -> Any:
