@@ -127,3 +127,100 @@ static void ssh2cffi_detach_socket(LIBSSH2_SESSION *session)
                                  (void *)ssh2cffi_dead_recv);
 #endif
 }
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libssh2_sftp.h>
+
+#define SSH2CFFI_STAT_FIELDS 12
+
+static size_t ssh2cffi_stat_size(void)
+{
+    return sizeof(libssh2_struct_stat);
+}
+
+static void ssh2cffi_stat_fields(const void *sb_ptr, long long *out)
+{
+    const libssh2_struct_stat *sb = (const libssh2_struct_stat *)sb_ptr;
+    out[0] = (long long)sb->st_size;
+    out[1] = (long long)sb->st_mode;
+    out[2] = (long long)sb->st_ino;
+    out[3] = (long long)sb->st_nlink;
+    out[4] = (long long)sb->st_uid;
+    out[5] = (long long)sb->st_gid;
+    out[6] = (long long)sb->st_rdev;
+    out[7] = (long long)sb->st_blksize;
+    out[8] = (long long)sb->st_blocks;
+    out[9] = (long long)sb->st_atime;
+    out[10] = (long long)sb->st_mtime;
+    out[11] = (long long)sb->st_ctime;
+}
+
+static ssize_t ssh2cffi_sftp_write_all(LIBSSH2_SFTP_HANDLE *handle,
+                                       const char *buf, size_t buflen,
+                                       size_t *written)
+{
+    size_t done = 0;
+    ssize_t rc = 0;
+    while(done < buflen) {
+        rc = libssh2_sftp_write(handle, buf + done, buflen - done);
+        if(rc < 0)
+            break;
+        done += (size_t)rc;
+    }
+    *written = done;
+    return rc;
+}
+
+#define SSH2CFFI_LOCAL_IO_ERROR (-1000)
+
+static long long ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                                        char *buffer, size_t buffer_size,
+                                        int *local_errno)
+{
+    long long total = 0;
+    for(;;) {
+        ssize_t got = libssh2_sftp_read(handle, buffer, buffer_size);
+        if(got == 0)
+            return total;
+        if(got < 0)
+            return got;
+        for(ssize_t off = 0; off < got;) {
+            ssize_t put = write(fd, buffer + off, (size_t)(got - off));
+            if(put < 0) {
+                if(errno == EINTR)
+                    continue;
+                *local_errno = errno;
+                return SSH2CFFI_LOCAL_IO_ERROR;
+            }
+            off += put;
+        }
+        total += got;
+    }
+}
+
+static long long ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                                      char *buffer, size_t buffer_size,
+                                      int *local_errno)
+{
+    long long total = 0;
+    for(;;) {
+        ssize_t got = read(fd, buffer, buffer_size);
+        if(got < 0) {
+            if(errno == EINTR)
+                continue;
+            *local_errno = errno;
+            return SSH2CFFI_LOCAL_IO_ERROR;
+        }
+        if(got == 0)
+            return total;
+        for(ssize_t off = 0; off < got;) {
+            ssize_t sent = libssh2_sftp_write(handle, buffer + off,
+                                              (size_t)(got - off));
+            if(sent < 0)
+                return sent;
+            off += sent;
+        }
+        total += got;
+    }
+}

@@ -10,3 +10,25 @@ char *ssh2cffi_memdup(const char *data, size_t length);
 void ssh2cffi_kbdint_respond(LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses,
                              int index, char *text, size_t length);
 void ssh2cffi_detach_socket(LIBSSH2_SESSION *session);
+
+/* struct stat, as the 12 integers FileInfo/StatInfo expose, in this order:
+   size, mode, ino, nlink, uid, gid, rdev, blksize, blocks, atime, mtime, ctime. */
+#define SSH2CFFI_STAT_FIELDS ...
+size_t ssh2cffi_stat_size(void);
+void ssh2cffi_stat_fields(const void *sb, long long *out);
+
+/* SFTPHandle.write(): as ssh2cffi_channel_write_all, for SFTP. */
+ssize_t ssh2cffi_sftp_write_all(LIBSSH2_SFTP_HANDLE *handle, const char *buf,
+                                size_t buflen, size_t *written);
+
+/* Bulk transfers between an SFTP handle and a local file descriptor, in C:
+   no Python per chunk.  Blocking sessions.  Return the byte count, or a
+   negative libssh2 error; SSH2CFFI_LOCAL_IO_ERROR means the local read/write
+   failed, with errno in *local_errno. */
+#define SSH2CFFI_LOCAL_IO_ERROR ...
+long long ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                                 char *buffer, size_t buffer_size,
+                                 int *local_errno);
+long long ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                               char *buffer, size_t buffer_size,
+                               int *local_errno);

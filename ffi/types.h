@@ -3,6 +3,8 @@
    C compiler when the extension is built. */
 typedef int libssh2_socket_t;
 typedef long long libssh2_int64_t;
+typedef unsigned long long libssh2_uint64_t;
+typedef long time_t;
 
 typedef struct _LIBSSH2_SESSION LIBSSH2_SESSION;
 typedef struct _LIBSSH2_CHANNEL LIBSSH2_CHANNEL;

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Callable, List, NoReturn, Set, Tuple, Type
+from collections import deque
+from typing import Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type
 
 from . import exceptions
 from ._libssh2 import lib
@@ -49,7 +50,9 @@ class SessionRecord:
         self._holders: Set[int] = set()
         # list.pop() is atomic on CPython and PyPy: exactly one caller gets the item.
         self._free_once: List[bool] = [True] if ptr is not None else []
-        self._pending: List[Tuple[ChildRelease, object]] = []
+        # Frees queued by finalisers, oldest first (an SFTP handle's close is
+        # queued before its SFTP session's shutdown).  append/popleft are atomic.
+        self._pending: Deque[Tuple[ChildRelease, object]] = deque()
         self.keepalive = keepalive  # objects C holds pointers to (callback handles)
         self._sock: Any = None
         self._fd = -1
@@ -81,15 +84,14 @@ class SessionRecord:
             self.let_go(token)
         return finalise
 
-    def child_finaliser(self, release: ChildRelease) -> Callable[[object], None]:
+    def child_finaliser(self, release: ChildRelease) -> "ChildFinaliser":
         """A destructor for a child's ffi.gc pointer; ``release`` frees the child in C."""
-        token = self.hold()
+        return ChildFinaliser(self, self, release)
 
-        def finalise(child_ptr: object) -> None:
-            if self.usable:
-                self._pending.append((release, child_ptr))
-            self.let_go(token)
-        return finalise
+    def defer(self, release: ChildRelease, child_ptr: object) -> None:
+        """Queue a child's free for the program's next session-level call."""
+        if self.usable:
+            self._pending.append((release, child_ptr))
 
     # -- state ----------------------------------------------------------
     def raise_unusable(self) -> NoReturn:
@@ -113,11 +115,11 @@ class SessionRecord:
         pending = self._pending
         while pending and self.usable and self.blocking:
             try:
-                release, child_ptr = pending.pop()
+                release, child_ptr = pending.popleft()
             except IndexError:
                 return
             if release(child_ptr) == _EAGAIN:
-                pending.append((release, child_ptr))
+                pending.appendleft((release, child_ptr))
                 return
 
     def _free_session(self) -> None:
@@ -141,6 +143,78 @@ class SessionRecord:
             return fileno is not None and fileno() == self._fd
         except (OSError, ValueError):
             return False
+
+
+class ChildFinaliser:
+    """The ffi.gc destructor of one child pointer.
+
+    It holds a token in its owner (the session record, or an SFTP record for
+    SFTP handles) and queues the child's C free with the session.  A child
+    freed explicitly (SFTPHandle.close) calls ``forget()`` instead: the token
+    goes back, nothing is freed twice.
+    """
+
+    __slots__ = ("_owner", "_session", "_token", "_release")
+
+    def __init__(self, owner: Any, session: SessionRecord, release: ChildRelease) -> None:
+        self._owner: Optional[Any] = owner
+        self._session = session
+        self._token = owner.hold()
+        self._release = release
+
+    def __call__(self, child_ptr: object) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            self._session.defer(self._release, child_ptr)
+            owner.let_go(self._token)
+
+    def forget(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.let_go(self._token)
+
+
+class NestedRecord:
+    """Ownership of a pointer that has children of its own (LIBSSH2_SFTP *).
+
+    The SFTP session is shut down (queued with the session) only once the
+    SFTP object and every handle opened on it are gone; it holds a token in
+    the session record meanwhile.
+    """
+
+    __slots__ = ("session", "ptr", "_holders", "_free_once", "_release", "_in_session")
+
+    def __init__(self, session: SessionRecord, ptr: object, release: ChildRelease) -> None:
+        self.session = session
+        self.ptr = ptr
+        self._holders: Set[int] = set()
+        self._free_once = [True]
+        self._release = release
+        self._in_session = ChildFinaliser(session, session, release)
+
+    def hold(self) -> int:
+        token = next(_tokens)
+        self._holders.add(token)
+        return token
+
+    def let_go(self, token: int) -> None:
+        self._holders.discard(token)
+        if not self._holders:
+            try:
+                self._free_once.pop()
+            except IndexError:
+                return
+            self._in_session(self.ptr)
+
+    def finaliser(self) -> Callable[[object], None]:
+        token = self.hold()
+
+        def finalise(_ptr: object) -> None:
+            self.let_go(token)
+        return finalise
+
+    def child_finaliser(self, release: ChildRelease) -> ChildFinaliser:
+        return ChildFinaliser(self, self.session, release)
 
 
 def unusable_record(cls: Type[exceptions.SSH2Error], text: str) -> SessionRecord:

@@ -44,7 +44,8 @@ class Channel:
     ``SocketDisconnectError`` instead of touching freed memory or a reused socket.
     """
 
-    __slots__ = ("_ptr", "_session", "_rec", "_buf", "_bufsize", "_written", "__weakref__")
+    __slots__ = ("_ptr", "_session", "_rec", "_buf", "_bufsize", "_written", "_owner",
+                 "__weakref__")
 
     def __init__(self, session: "Session") -> None:
         from .session import Session
@@ -58,6 +59,7 @@ class Channel:
         self._buf: Any = None
         self._bufsize = 0
         self._written = _ffi.new("size_t *")
+        self._owner: Any = None
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "Channel":
@@ -71,6 +73,20 @@ class Channel:
         channel._buf = None
         channel._bufsize = 0
         channel._written = _ffi.new("size_t *")
+        channel._owner = None
+        return channel
+
+    @classmethod
+    def _borrow(cls, session: "Session", raw: Any, owner: Any) -> "Channel":
+        """A Channel for ``raw``, a channel that ``owner`` (an SFTP session) frees."""
+        channel = cls.__new__(cls)
+        channel._session = session
+        channel._rec = session._rec
+        channel._ptr = raw
+        channel._buf = None
+        channel._bufsize = 0
+        channel._written = _ffi.new("size_t *")
+        channel._owner = owner  # keeps the owner, and so the pointer, alive
         return channel
 
     @property

@@ -1,4 +1,5 @@
 """``Session``: one SSH connection, as ssh2-python's ``ssh2.session``."""
+import typing
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import exceptions
@@ -15,6 +16,11 @@ from ._libssh2 import lib as _lib
 from ._lifetime import SESSION_GC_SIZE as _SESSION_GC_SIZE
 from ._lifetime import SessionRecord as _SessionRecord
 from .channel import Channel as _Channel
+
+if typing.TYPE_CHECKING:
+    from .fileinfo import FileInfo
+    from .sftp import SFTP
+    from .statinfo import StatInfo
 
 # The exceptions ssh2-python's session module re-exports as a side effect of its imports.
 from .exceptions import (ChannelError, KnownHostError,  # noqa: F401
@@ -414,6 +420,61 @@ class Session:
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
+
+    def sftp_init(self) -> Union["SFTP", int]:
+        """Start an SFTP session: an SFTP object, or LIBSSH2_ERROR_EAGAIN."""
+        from .sftp import SFTP
+
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_sftp_init(ptr)
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return SFTP._wrap(self, raw)
+
+    # -- SCP --------------------------------------------------------------------
+    def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, "FileInfo"], int]:
+        """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel."""
+        from ._stat import new_stat_buffer
+        from .fileinfo import FileInfo
+
+        name = _to_cstring(path, "path")
+        ptr = self._live()
+        self._rec.drain()
+        stat = new_stat_buffer()
+        raw = _lib.libssh2_scp_recv2(ptr, name, _ffi.cast("libssh2_struct_stat *", stat))
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return _Channel._wrap(self, raw), FileInfo._from_buffer(stat)
+
+    def scp_recv(self, path: StrOrBytes) -> Union[Tuple[_Channel, "StatInfo"], int]:
+        """Older form of scp_recv2: ``(channel, StatInfo)``."""
+        from ._stat import new_stat_buffer
+        from .statinfo import StatInfo
+
+        name = _to_cstring(path, "path")
+        ptr = self._live()
+        self._rec.drain()
+        stat = new_stat_buffer()
+        raw = _lib.libssh2_scp_recv(ptr, name, _ffi.cast("struct stat *", stat))
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return _Channel._wrap(self, raw), StatInfo._from_buffer(stat)
+
+    def scp_send64(self, path: StrOrBytes, mode: int, size: int, mtime: int,
+                   atime: int) -> Union[_Channel, int]:
+        """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel."""
+        name = _to_cstring(path, "path")
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_scp_send64(ptr, name, int(mode), int(size), int(mtime), int(atime))
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return _Channel._wrap(self, raw)
+
+    def scp_send(self, path: StrOrBytes, mode: int, size: int) -> Union[_Channel, int]:
+        """Older form of scp_send64, without times."""
+        return self.scp_send64(path, mode, size, 0, 0)
 
     # -- host key and algorithms ----------------------------------------------
     def hostkey(self) -> Tuple[bytes, int]:

@@ -1,0 +1,308 @@
+"""SFTP handle, attributes and stat VFS classes."""
+import typing
+from typing import Any, Iterator, Optional, Tuple, Union
+
+from . import exceptions
+from ._buffers import new_read_buffer as _new_read_buffer
+from ._errors import EAGAIN as _EAGAIN
+from ._errors import raise_error as _raise_error
+from ._libssh2 import ffi as _ffi
+from ._libssh2 import lib as _lib
+
+if typing.TYPE_CHECKING:
+    from ._lifetime import ChildFinaliser, NestedRecord
+    from .sftp import SFTP
+
+_sftp_read = _lib.libssh2_sftp_read
+_write_all = _lib.ssh2cffi_sftp_write_all
+_unpack = _ffi.unpack
+#: ssh2-python's default read size (LIBSSH2_CHANNEL_WINDOW_DEFAULT, 2 MiB).
+DEFAULT_READ_SIZE: int = _lib.LIBSSH2_CHANNEL_WINDOW_DEFAULT
+_ULONG_MAX = 2 ** (8 * _ffi.sizeof("unsigned long")) - 1
+
+
+def _unsigned(value: Any, name: str, maximum: int) -> int:
+    """An unsigned C integer from an int (or a float, truncated, as ssh2-python does)."""
+    if isinstance(value, float):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+    if value < 0:
+        raise OverflowError("%s must not be negative, got %d" % (name, value))
+    if value > maximum:
+        raise OverflowError("%s %d does not fit its C type" % (name, value))
+    return value
+
+
+def _attribute(name: str, doc: str, maximum: int) -> property:
+    def get(self: "SFTPAttributes") -> int:
+        return int(getattr(self._attrs, name))
+
+    def set(self: "SFTPAttributes", value: int) -> None:
+        setattr(self._attrs, name, _unsigned(value, name, maximum))
+    return property(get, set, doc=doc)
+
+
+class SFTPAttributes:
+    """File attributes (``stat``/``setstat``). Fields apply only if named in ``flags``."""
+
+    __slots__ = ("_attrs",)
+
+    def __init__(self) -> None:
+        self._attrs = _ffi.new("LIBSSH2_SFTP_ATTRIBUTES *")
+
+    flags = _attribute("flags", "Which fields are valid: LIBSSH2_SFTP_ATTR_* bits.", _ULONG_MAX)
+    filesize = _attribute("filesize", "File size in bytes.", 2 ** 64 - 1)
+    uid = _attribute("uid", "Owner user id.", _ULONG_MAX)
+    gid = _attribute("gid", "Owner group id.", _ULONG_MAX)
+    permissions = _attribute("permissions", "Mode bits, including the file type.", _ULONG_MAX)
+    atime = _attribute("atime", "Access time (seconds since the epoch).", _ULONG_MAX)
+    mtime = _attribute("mtime", "Modification time (seconds since the epoch).", _ULONG_MAX)
+
+    def __repr__(self) -> str:
+        return ("SFTPAttributes(flags=%d, filesize=%d, uid=%d, gid=%d, permissions=0o%o, "
+                "atime=%d, mtime=%d)" % (self.flags, self.filesize, self.uid, self.gid,
+                                         self.permissions, self.atime, self.mtime))
+
+
+def _statvfs_field(name: str, doc: str) -> property:
+    return property(lambda self: int(getattr(self._st, name)), doc=doc)
+
+
+class SFTPStatVFS:
+    """File system statistics (``statvfs``/``fstatvfs``)."""
+
+    __slots__ = ("_st", "_ref")
+
+    def __init__(self, _sftp_ref: Any) -> None:
+        self._ref = _sftp_ref
+        self._st = _ffi.new("LIBSSH2_SFTP_STATVFS *")
+
+    f_bsize = _statvfs_field("f_bsize", "File system block size")
+    f_frsize = _statvfs_field("f_frsize", "Fragment size")
+    f_blocks = _statvfs_field("f_blocks", "Size of fs in f_frsize units")
+    f_bfree = _statvfs_field("f_bfree", "Free blocks")
+    f_bavail = _statvfs_field("f_bavail", "Free blocks for non-root")
+    f_files = _statvfs_field("f_files", "Inodes")
+    f_ffree = _statvfs_field("f_ffree", "Free inodes")
+    f_favail = _statvfs_field("f_favail", "Free inodes for non-root")
+    f_fsid = _statvfs_field("f_fsid", "File system ID")
+    f_flag = _statvfs_field("f_flag", "File system mount flags.")
+    f_namemax = _statvfs_field("f_namemax", "Maximum filename length")
+
+
+class SFTPHandle:
+    """An open remote file or directory, from ``SFTP.open()``/``opendir()``.
+
+    Iterating over a file yields ``(rc, data)`` chunks until EOF; iterating
+    with ``readdir()`` yields ``(rc, name, attrs)``.  Usable as a context
+    manager, which closes the handle.  After ``close()`` every call raises
+    ``SFTPHandleError`` (the handle's memory belongs to libssh2 no more).
+    """
+
+    __slots__ = ("_ptr", "_sftp", "_srec", "_finaliser", "_closed", "_buf", "_bufsize",
+                 "_written", "__weakref__")
+
+    def __init__(self, sftp: Optional["SFTP"] = None) -> None:
+        from ._lifetime import unusable_record
+        from .sftp import SFTP
+
+        if sftp is not None and not isinstance(sftp, SFTP):
+            raise TypeError("sftp must be an SFTP, not %s" % type(sftp).__name__)
+        self._sftp = sftp
+        self._ptr: Any = _ffi.NULL
+        self._srec = unusable_record(exceptions.SFTPHandleError,
+                                     "this SFTPHandle was not opened by an SFTP session")
+        self._finaliser: Optional["ChildFinaliser"] = None
+        self._closed = False
+        self._buf: Any = None
+        self._bufsize = 0
+        self._written = _ffi.new("size_t *")
+
+    @classmethod
+    def _wrap(cls, sftp: "SFTP", record: "NestedRecord", raw: Any) -> "SFTPHandle":
+        handle = cls.__new__(cls)
+        handle._sftp = sftp
+        handle._srec = record.session
+        handle._finaliser = record.child_finaliser(_lib.libssh2_sftp_close_handle)
+        handle._ptr = _ffi.gc(raw, handle._finaliser, size=1024)
+        handle._closed = False
+        handle._buf = None
+        handle._bufsize = 0
+        handle._written = _ffi.new("size_t *")
+        return handle
+
+    def _live(self) -> Any:
+        rec = self._srec
+        if not rec.usable:
+            rec.raise_unusable()
+        if self._closed:
+            raise exceptions.SFTPHandleError("the SFTP handle is closed")
+        return self._ptr
+
+    def _check(self, rc: int) -> int:
+        if rc < 0 and rc != _EAGAIN:
+            self._sftp._raise(rc)  # type: ignore[union-attr]
+        return rc
+
+    @property
+    def closed(self) -> bool:
+        """True once close() has succeeded."""
+        return self._closed
+
+    def __enter__(self) -> "SFTPHandle":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if not self._closed and self._srec.usable:
+            self.close()
+
+    # -- data -----------------------------------------------------------------------
+    def read(self, buffer_maxlen: int = DEFAULT_READ_SIZE) -> Tuple[int, bytes]:
+        """Read up to ``buffer_maxlen`` bytes: ``(rc, data)``; ``(0, b'')`` at EOF.
+
+        As in ssh2-python, a negative rc is returned, not raised
+        (LIBSSH2_ERROR_EAGAIN in non-blocking mode, or an error code).
+        """
+        ptr = self._live()
+        try:
+            small_enough = 0 < buffer_maxlen <= self._bufsize
+        except TypeError:
+            raise TypeError("buffer_maxlen must be an int, not %s"
+                            % type(buffer_maxlen).__name__) from None
+        if not small_enough:
+            self._buf = _new_read_buffer(buffer_maxlen)
+            self._bufsize = max(buffer_maxlen, 1)
+        rc = _sftp_read(ptr, self._buf, buffer_maxlen)
+        if rc > 0:
+            return rc, _unpack(self._buf, rc)
+        return rc, b""
+
+    def __iter__(self) -> "SFTPHandle":
+        return self
+
+    def __next__(self) -> Tuple[int, bytes]:
+        """The next ``(rc, data)`` chunk; ``(LIBSSH2_ERROR_EAGAIN, b'')`` in non-blocking mode.
+
+        Unlike ssh2-python, an error raises instead of ending the iteration
+        as if the file were complete.
+        """
+        rc, data = self.read()
+        if rc > 0 or rc == _EAGAIN:
+            return rc, data
+        if rc == 0:
+            raise StopIteration
+        self._check(rc)
+        raise StopIteration  # pragma: no cover  (_check raised)
+
+    def write(self, buf: bytes) -> Tuple[int, int]:
+        """Write all of ``buf`` (bytes): ``(rc, bytes_written)``, rc being the last chunk's."""
+        if not isinstance(buf, bytes):
+            raise TypeError("buf must be bytes, not %s" % type(buf).__name__)
+        ptr = self._live()
+        written = self._written
+        rc = _write_all(ptr, buf, len(buf), written)
+        self._check(rc)
+        return rc, written[0]
+
+    def fsync(self) -> int:
+        """Ask the server to flush the file to disk (needs the fsync@openssh.com extension)."""
+        return self._check(_lib.libssh2_sftp_fsync(self._live()))
+
+    def close(self) -> Optional[int]:
+        """Close the handle: returns 0 (LIBSSH2_ERROR_EAGAIN: call again); None if already closed."""
+        if self._closed:
+            return None
+        rc = _lib.libssh2_sftp_close_handle(self._live())
+        if rc == _EAGAIN:
+            return rc
+        # libssh2 has freed the handle, whatever rc says: never touch it again.
+        self._closed = True
+        _ffi.gc(self._ptr, None)
+        if self._finaliser is not None:
+            self._finaliser.forget()
+        self._check(rc)
+        return rc
+
+    # -- position -----------------------------------------------------------------------
+    def seek(self, offset: int) -> None:
+        _lib.libssh2_sftp_seek(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
+
+    def seek64(self, offset: int) -> None:
+        _lib.libssh2_sftp_seek64(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
+
+    def rewind(self) -> None:
+        _lib.libssh2_sftp_seek64(self._live(), 0)
+
+    def tell(self) -> int:
+        return int(_lib.libssh2_sftp_tell(self._live()))
+
+    def tell64(self) -> int:
+        """The 64-bit file position (ssh2-python truncates it to 32 bits)."""
+        return int(_lib.libssh2_sftp_tell64(self._live()))
+
+    # -- attributes ------------------------------------------------------------------------
+    def fstat(self) -> Union[SFTPAttributes, int]:
+        """The open file's attributes, or LIBSSH2_ERROR_EAGAIN."""
+        attrs = SFTPAttributes()
+        rc = _lib.libssh2_sftp_fstat_ex(self._live(), attrs._attrs, 0)
+        return attrs if rc == 0 else self._check(rc)
+
+    def fstat_ex(self, attrs: SFTPAttributes, setstat: int) -> int:
+        """Fill ``attrs`` (setstat=0) or apply it (setstat=1)."""
+        if not isinstance(attrs, SFTPAttributes):
+            raise TypeError("attrs must be SFTPAttributes, not %s" % type(attrs).__name__)
+        return self._check(_lib.libssh2_sftp_fstat_ex(self._live(), attrs._attrs,
+                                                      1 if setstat else 0))
+
+    def fsetstat(self, attrs: SFTPAttributes) -> int:
+        """Apply the fields of ``attrs`` selected by ``attrs.flags``."""
+        return self.fstat_ex(attrs, 1)
+
+    def fstatvfs(self) -> Union[SFTPStatVFS, int]:
+        statvfs = SFTPStatVFS(self)
+        rc = _lib.libssh2_sftp_fstatvfs(self._live(), statvfs._st)
+        return statvfs if rc == 0 else self._check(rc)
+
+    # -- directories --------------------------------------------------------------------------
+    def _readdir(self, buffer_maxlen: int = 1024) -> Tuple[int, bytes, SFTPAttributes]:
+        """One directory entry: ``(rc, name, attrs)``; rc is the name's length, 0 at the end."""
+        rc, name, _longentry, attrs = self._readdir_ex(0, buffer_maxlen)
+        return rc, name, attrs
+
+    def _readdir_ex(self, longentry_maxlen: int = 1024,
+                    buffer_maxlen: int = 1024) -> Tuple[int, bytes, bytes, SFTPAttributes]:
+        """One directory entry: ``(rc, name, longentry, attrs)``."""
+        ptr = self._live()
+        name = _new_read_buffer(buffer_maxlen)
+        longentry = _new_read_buffer(longentry_maxlen) if longentry_maxlen else _ffi.NULL
+        attrs = SFTPAttributes()
+        rc = _lib.libssh2_sftp_readdir_ex(ptr, name, buffer_maxlen, longentry,
+                                          longentry_maxlen, attrs._attrs)
+        if rc <= 0:
+            return rc, b"", b"", attrs
+        long_text = _ffi.string(longentry) if longentry_maxlen else b""
+        return rc, _unpack(name, rc), long_text, attrs
+
+    def readdir(self, buffer_maxlen: int = 1024) -> Iterator[Tuple[int, bytes, SFTPAttributes]]:
+        """Yield ``(rc, name, attrs)`` for each entry (``.`` and ``..`` included).
+
+        In non-blocking mode it yields ``(LIBSSH2_ERROR_EAGAIN, b'', attrs)``;
+        wait on the socket and go on iterating.  An error raises.
+        """
+        while True:
+            rc, name, attrs = self._readdir(buffer_maxlen)
+            if rc == 0:
+                return
+            self._check(rc)
+            yield rc, name, attrs
+
+    def readdir_ex(self, longentry_maxlen: int = 1024, buffer_maxlen: int = 1024
+                   ) -> Iterator[Tuple[int, bytes, bytes, SFTPAttributes]]:
+        """Yield ``(rc, name, longentry, attrs)``; ``longentry`` is the ``ls -l`` line."""
+        while True:
+            entry = self._readdir_ex(longentry_maxlen, buffer_maxlen)
+            if entry[0] == 0:
+                return
+            self._check(entry[0])
+            yield entry
