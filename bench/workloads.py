@@ -1,0 +1,195 @@
+"""One benchmark workload, run in its own interpreter by bench/run.py.
+
+The same code drives ssh2cffi and ssh2-python (the API is the same): the
+package is chosen with --package.  Prints one JSON object: the measured value
+and its unit.
+
+    python workloads.py --package ssh2cffi --port 2222 --key KEY WORKLOAD [ARG]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import socket
+import threading
+import time
+
+
+def connect(pkg, port, key, cipher=None, blocking=True):
+    session_mod = importlib.import_module(pkg + ".session")
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    session = session_mod.Session()
+    if cipher:
+        session.method_pref(session_mod.LIBSSH2_METHOD_CRYPT_CS, cipher)
+        session.method_pref(session_mod.LIBSSH2_METHOD_CRYPT_SC, cipher)
+    session.handshake(sock)
+    session.userauth_publickey_fromfile("root", key)
+    session.set_blocking(blocking)
+    return session, sock
+
+
+def exec_stream(pkg, session, size, read_size):
+    channel = session.open_session()
+    channel.execute("head -c %d /dev/zero" % size)
+    got = 0
+    start = time.perf_counter()
+    while True:
+        rc, data = channel.read(read_size)
+        if rc <= 0:
+            break
+        got += rc
+    elapsed = time.perf_counter() - start
+    assert got == size, (got, size)
+    channel.close()
+    return got / elapsed / 1e6, "MB/s"
+
+
+def sftp_download(pkg, session, path, read_size):
+    sftp_mod = importlib.import_module(pkg + ".sftp")
+    sftp = session.sftp_init()
+    handle = sftp.open(path, sftp_mod.LIBSSH2_FXF_READ, 0)
+    got = 0
+    start = time.perf_counter()
+    while True:
+        rc, data = handle.read(read_size)
+        if rc <= 0:
+            break
+        got += rc
+    elapsed = time.perf_counter() - start
+    assert got == os.path.getsize(path), got
+    handle.close()
+    return got / elapsed / 1e6, "MB/s"
+
+
+def sftp_upload(pkg, session, size, write_size):
+    sftp_mod = importlib.import_module(pkg + ".sftp")
+    sftp = session.sftp_init()
+    flags = sftp_mod.LIBSSH2_FXF_WRITE | sftp_mod.LIBSSH2_FXF_CREAT | sftp_mod.LIBSSH2_FXF_TRUNC
+    handle = sftp.open("/tmp/ssh2cffi-bench-upload", flags, 0o644)
+    chunk = b"\0" * write_size
+    sent = 0
+    start = time.perf_counter()
+    while sent < size:
+        rc, written = handle.write(chunk)
+        sent += written
+    handle.close()
+    elapsed = time.perf_counter() - start
+    return sent / elapsed / 1e6, "MB/s"
+
+
+def sftp_get(pkg, session, path):
+    sftp = session.sftp_init()
+    start = time.perf_counter()
+    got = sftp.get(path, "/tmp/ssh2cffi-bench-get")
+    elapsed = time.perf_counter() - start
+    return got / elapsed / 1e6, "MB/s"
+
+
+def sftp_put(pkg, session, path):
+    sftp = session.sftp_init()
+    start = time.perf_counter()
+    sent = sftp.put(path, "/tmp/ssh2cffi-bench-put")
+    elapsed = time.perf_counter() - start
+    return sent / elapsed / 1e6, "MB/s"
+
+
+def nb_read_overhead(pkg, session, calls):
+    """Non-blocking read() on an idle channel: every call returns EAGAIN."""
+    channel = session.open_session()
+    channel.execute("sleep 60")
+    session.set_blocking(False)
+    read = channel.read
+    eagain = importlib.import_module(pkg + ".error_codes").LIBSSH2_ERROR_EAGAIN
+    for _ in range(min(calls, 100000)):  # warm up (the PyPy JIT)
+        read()
+    start = time.perf_counter()
+    for _ in range(calls):
+        rc, _data = read()
+    elapsed = time.perf_counter() - start
+    assert rc == eagain, rc
+    return calls / elapsed, "calls/s"
+
+
+def ping_pong(pkg, session, trips):
+    channel = session.open_session()
+    channel.execute("cat")
+    message = b"x" * 64
+    for phase in ("warmup", "measure"):
+        count = trips if phase == "measure" else max(trips // 10, 10)
+        start = time.perf_counter()
+        for _ in range(count):
+            channel.write(message)
+            got = 0
+            while got < 64:
+                rc, data = channel.read(64 - got)
+                got += rc
+        elapsed = time.perf_counter() - start
+    return trips / elapsed, "trips/s"
+
+
+def sftp_stat(pkg, session, ops):
+    sftp = session.sftp_init()
+    for _ in range(max(ops // 10, 10)):
+        sftp.stat("/tmp")
+    start = time.perf_counter()
+    for _ in range(ops):
+        sftp.stat("/tmp")
+    elapsed = time.perf_counter() - start
+    return ops / elapsed, "ops/s"
+
+
+def many_sessions(pkg, port, key, count):
+    """``count`` threads, each connecting, authenticating and running a command."""
+    errors = []
+
+    def one(index):
+        try:
+            session, sock = connect(pkg, port, key)
+            channel = session.open_session()
+            channel.execute("echo %d" % index)
+            rc, data = channel.read()
+            assert data == b"%d\n" % index, data
+            channel.close()
+            session.disconnect()
+            sock.close()
+        except Exception as exc:  # reported after the run
+            errors.append(exc)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    assert not errors, errors[:3]
+    return elapsed, "s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--package", default="ssh2cffi")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--cipher")
+    parser.add_argument("workload")
+    parser.add_argument("args", nargs="*")
+    opts = parser.parse_args()
+    pkg = opts.package
+    numbers = [int(a) if a.isdigit() else a for a in opts.args]
+    if opts.workload == "many_sessions":
+        value, unit = many_sessions(pkg, opts.port, opts.key, *numbers)
+    else:
+        session, sock = connect(pkg, opts.port, opts.key, opts.cipher)
+        value, unit = globals()[opts.workload](pkg, session, *numbers)
+        cipher = session.methods(importlib.import_module(pkg + ".session").LIBSSH2_METHOD_CRYPT_SC)
+        print(json.dumps({"value": value, "unit": unit, "cipher": cipher}))
+        return
+    print(json.dumps({"value": value, "unit": unit}))
+
+
+if __name__ == "__main__":
+    main()
