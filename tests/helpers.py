@@ -50,6 +50,7 @@ def run_python(code, timeout=120, env=None):
     """Run ``code`` in a fresh interpreter (this one's), so a crash fails a test
     instead of killing the run.  Returns the CompletedProcess."""
     here = os.path.dirname(os.path.abspath(__file__))
-    full_env = dict(os.environ, PYTHONPATH=here, **(env or {}))
+    full_env = dict(os.environ, PYTHONPATH=here)
+    full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
                           capture_output=True, text=True, timeout=timeout)
