@@ -6,7 +6,7 @@ statvfs flags, with libssh2.h's values.
 """
 import os
 import typing
-from typing import Any, Dict, NoReturn, Optional, Union
+from typing import Any, Callable, Dict, NoReturn, Optional, Union
 
 from . import exceptions
 from ._convert import StrOrBytes
@@ -113,13 +113,17 @@ class SFTP:
 
     def _raise(self, rc: int, path: Optional[bytes] = None) -> NoReturn:
         """Raise for ``rc``, naming the SFTP status and the path when there is one."""
-        message = _session_message(self._srec.ptr)
+        # libssh2 returns some codes (e.g. BUFFER_TOO_SMALL) without setting a
+        # message: the session's text then belongs to an earlier error.
+        message = ""
+        if int(_lib.libssh2_session_last_errno(self._srec.ptr)) == rc:
+            message = _session_message(self._srec.ptr)
         if rc == _SFTP_PROTOCOL and self._srec.usable:
             status = int(_lib.libssh2_sftp_last_error(self._ptr))
             message = "%s: %s (%d)" % (message or "SFTP failure",
                                       _FX_NAMES.get(status, "SFTP status"), status)
         if path is not None:
-            message += " for path %r" % os.fsdecode(path)
+            message = "%s for path %r" % (message or "failure", os.fsdecode(path))
         raise _make_error(rc, message)
 
     def _check(self, rc: int, path: Optional[bytes] = None) -> int:
@@ -215,7 +219,11 @@ class SFTP:
         """Apply the fields of ``attrs`` selected by ``attrs.flags`` to ``path``."""
         if not isinstance(attrs, SFTPAttributes):
             raise TypeError("attrs must be SFTPAttributes, not %s" % type(attrs).__name__)
-        result = self._stat(path, _lib.LIBSSH2_SFTP_SETSTAT, attrs)
+        # libssh2 zeroes the attributes it was given once a SETSTAT succeeds:
+        # hand it a copy, so that ``attrs`` can be applied to another file.
+        scratch = SFTPAttributes()
+        scratch._attrs[0] = attrs._attrs[0]
+        result = self._stat(path, _lib.LIBSSH2_SFTP_SETSTAT, scratch)
         return result if isinstance(result, int) else 0
 
     def statvfs(self, path: StrOrBytes) -> Union[SFTPStatVFS, int]:
@@ -265,9 +273,9 @@ class SFTP:
         Needs a blocking session.
         """
         remote = _to_bytes(remote_path, "remote_path")
-        with open(_to_path(local_path, "local_path"), "wb") as local:
-            return self._bulk(_lib.ssh2cffi_sftp_download, remote, _lib.LIBSSH2_FXF_READ, 0,
-                              local.fileno(), buffer_size)
+        # the local file is opened (truncated) only once the remote one is open
+        return self._bulk(_lib.ssh2cffi_sftp_download, remote, _lib.LIBSSH2_FXF_READ, 0,
+                          lambda: open(_to_path(local_path, "local_path"), "wb"), buffer_size)
 
     def put(self, local_path: Any, remote_path: StrOrBytes, mode: int = 0o644,
             buffer_size: int = BULK_TRANSFER_SIZE) -> int:
@@ -277,10 +285,10 @@ class SFTP:
         flags = _lib.LIBSSH2_FXF_WRITE | _lib.LIBSSH2_FXF_CREAT | _lib.LIBSSH2_FXF_TRUNC
         with open(_to_path(local_path, "local_path"), "rb") as local:
             return self._bulk(_lib.ssh2cffi_sftp_upload, remote, flags, mode,
-                              local.fileno(), buffer_size)
+                              lambda: local, buffer_size)
 
-    def _bulk(self, copy: Any, remote: bytes, flags: int, mode: int, fd: int,
-              buffer_size: int) -> int:
+    def _bulk(self, copy: Any, remote: bytes, flags: int, mode: int,
+              open_local: Callable[[], Any], buffer_size: int) -> int:
         from ._buffers import new_read_buffer
 
         if not self._srec.blocking:
@@ -289,8 +297,8 @@ class SFTP:
         local_errno = _ffi.new("int *")
         handle = self.open(remote, flags, mode)
         assert isinstance(handle, SFTPHandle)
-        with handle:
-            total = copy(handle._live(), fd, buffer, buffer_size, local_errno)
+        with handle, open_local() as local:
+            total = copy(handle._live(), local.fileno(), buffer, buffer_size, local_errno)
         if total == _lib.SSH2CFFI_LOCAL_IO_ERROR:
             raise OSError(local_errno[0], os.strerror(local_errno[0]))
         return int(self._check(int(total), remote))
