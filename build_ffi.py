@@ -16,7 +16,8 @@ from cffi import FFI
 HERE = pathlib.Path(__file__).resolve().parent
 FFI_DIR = HERE / "ffi"
 CDEF_FILES = ("types.h", "errors.h", "session.h", "userauth.h", "channel.h",
-              "sftp.h", "scp.h", "helpers.h")
+              "sftp.h", "scp.h", "helpers.h", "agent.h", "knownhost.h",
+              "publickey.h", "forward.h")
 MIN_LIBSSH2 = "1.10.0"
 SYSTEM_LIB_PREFIXES = ("/usr/lib", "/lib", "/usr/lib64", "/lib64")
 

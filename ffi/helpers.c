@@ -224,3 +224,133 @@ static long long ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
         total += got;
     }
 }
+
+/* ---- agent, known hosts, publickey subsystem, forwarding ---- */
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <libssh2_publickey.h>
+
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_DIRECT_STREAMLOCAL 1
+#else
+#define SSH2CFFI_HAS_DIRECT_STREAMLOCAL 0
+static LIBSSH2_CHANNEL *libssh2_channel_direct_streamlocal_ex(
+    LIBSSH2_SESSION *session, const char *socket_path, const char *shost,
+    int sport)
+{
+    (void)socket_path; (void)shost; (void)sport;
+    libssh2_session_set_last_error(session, LIBSSH2_ERROR_BAD_USE,
+                                   "direct-streamlocal needs libssh2 >= 1.11.0");
+    return NULL;
+}
+#endif
+
+/* Can the agent socket be connected to?  Same path choice as libssh2's unix
+   agent backend: the identity path if one was set, else $SSH_AUTH_SOCK.
+   Returns 0 if a connection succeeded, SSH2CFFI_AGENT_NO_SOCKET_PATH when
+   there is no path at all, else the connect()/socket() errno.
+
+   Why ask before libssh2 does: when libssh2_agent_connect() fails to connect
+   (1.10 and 1.11.1) it closes its socket but keeps the descriptor number in
+   the agent, and libssh2_agent_disconnect()/libssh2_agent_free() later
+   close that number again, closing whatever the program has opened since
+   under the same number. */
+#define SSH2CFFI_AGENT_NO_SOCKET_PATH (-1)
+static int ssh2cffi_agent_probe(const char *path)
+{
+    struct sockaddr_un addr;
+    int fd, err = 0;
+
+    if(!path)
+        path = getenv("SSH_AUTH_SOCK");
+    if(!path)
+        return SSH2CFFI_AGENT_NO_SOCKET_PATH;
+    fd = socket(PF_UNIX, SOCK_STREAM, 0);
+    if(fd < 0)
+        return errno ? errno : EINVAL;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, path, sizeof(addr.sun_path));
+    addr.sun_path[sizeof(addr.sun_path) - 1] = 0;
+    if(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+        err = errno ? errno : ECONNREFUSED;
+    close(fd);
+    return err;
+}
+
+/* The frees of agents and known-host collections, in the shape of the other
+   child releases (they return void in libssh2).  Neither does network I/O
+   on the SSH session. */
+static int ssh2cffi_agent_release(LIBSSH2_AGENT *agent)
+{
+    libssh2_agent_free(agent);
+    return 0;
+}
+
+static int ssh2cffi_knownhost_release(LIBSSH2_KNOWNHOSTS *hosts)
+{
+    libssh2_knownhost_free(hosts);
+    return 0;
+}
+
+/* libssh2's publickey subsystem calls are not wrapped in its blocking loop:
+   they return LIBSSH2_ERROR_EAGAIN even on a blocking session.  This is the
+   wait that loop would do: poll the socket in the direction libssh2 is
+   blocked on, for at most the session timeout (0: no limit). */
+static int ssh2cffi_wait_socket(LIBSSH2_SESSION *session, int fd)
+{
+    struct pollfd pfd;
+    int dir = libssh2_session_block_directions(session);
+    long timeout = libssh2_session_get_timeout(session);
+    int rc;
+
+    pfd.fd = fd;
+    pfd.events = 0;
+    pfd.revents = 0;
+    if(dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+        pfd.events |= POLLIN;
+    if(dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+        pfd.events |= POLLOUT;
+    if(!pfd.events)  /* libssh2 did not say: data to read is the usual wait */
+        pfd.events = POLLIN;
+    do {
+        rc = poll(&pfd, 1, timeout > 0 ? (int)timeout : -1);
+    } while(rc < 0 && errno == EINTR);
+    if(rc == 0)
+        return LIBSSH2_ERROR_TIMEOUT;
+    if(rc < 0)
+        return LIBSSH2_ERROR_SOCKET_RECV;
+    return 0;
+}
+
+/* Shut the publickey subsystem down without libssh2_publickey_shutdown().
+   That function frees pkey->receive_packet, but libssh2 (1.10 and 1.11.1)
+   never clears that pointer after handing the packet to its callers, who
+   free it: after any exchange with the server (publickey_init's version
+   reply included) the shutdown is a double free.  Instead: free the
+   subsystem's channel and the struct, which is what the shutdown does once
+   idle (its other buffers are NULL between calls).  The channel is the
+   first member of struct _LIBSSH2_PUBLICKEY in every libssh2 release.
+   Returns 0, or LIBSSH2_ERROR_EAGAIN (non-blocking session: call again). */
+static int ssh2cffi_publickey_shutdown(LIBSSH2_SESSION *session,
+                                       LIBSSH2_PUBLICKEY *pkey)
+{
+    LIBSSH2_CHANNEL *channel = *(LIBSSH2_CHANNEL **)pkey;
+    int rc = libssh2_channel_free(channel);
+    if(rc == LIBSSH2_ERROR_EAGAIN)
+        return rc;
+    libssh2_free(session, pkey);
+    return 0;
+}
+
+/* The channel the publickey subsystem runs on (first member, as above):
+   PublicKeySystem.list_fetch() reads the list itself, because
+   libssh2_publickey_list_fetch() keeps the keys read so far in local
+   variables and so loses them whenever it returns LIBSSH2_ERROR_EAGAIN
+   between two of the server's packets (which it does even on a blocking
+   session). */
+static LIBSSH2_CHANNEL *ssh2cffi_publickey_channel(LIBSSH2_PUBLICKEY *pkey)
+{
+    return *(LIBSSH2_CHANNEL **)pkey;
+}

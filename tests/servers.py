@@ -342,6 +342,9 @@ class OpenSSHServer:
 # ---------------------------------------------------------------------------
 
 _BANNER = "Welcome to the asyncssh test server\n"
+# RFC 4819's subsystem: its registered name (the one libssh2 asks for) and
+# the name of the draft it comes from.
+_PUBLICKEY_SUBSYSTEMS = ("publickey", "publickey@vandyke.com")
 _PATTERN = bytes(range(251))
 
 
@@ -358,9 +361,12 @@ def _make_asyncssh_classes():
     import asyncssh
 
     class _Process(asyncssh.SSHServerProcess):
-        """Server process that refuses every subsystem except sftp."""
+        """Server process that refuses every subsystem except sftp and publickey."""
 
         def subsystem_requested(self, subsystem: str) -> bool:
+            if subsystem in _PUBLICKEY_SUBSYSTEMS:
+                # served by AsyncSSHServer._publickey (via the process factory)
+                return super().subsystem_requested(subsystem)
             if subsystem != "sftp":
                 return False
             return super().subsystem_requested(subsystem)
@@ -415,6 +421,11 @@ def _make_asyncssh_classes():
                 return list(responses) == ["pass"]
             return False
 
+        # remote port forwarding, only when the server was made with
+        # port_forwarding=True
+        def server_requested(self, listen_host: str, listen_port: int):
+            return self._owner.port_forwarding
+
         # sessions
         def session_requested(self):
             owner = self._owner
@@ -443,14 +454,17 @@ class AsyncSSHServer:
     ``sleep SECS``, ``drop``, ``hang``; anything else writes
     ``unknown command`` to stderr and exits 127.  A shell request starts a
     line echo shell (``"> " + line``) that ends on an ``exit`` line.  The
-    ``sftp`` subsystem is served (chrooted to :attr:`dir`); other subsystems
-    are refused.
+    ``sftp`` subsystem is served (chrooted to :attr:`dir`), and the
+    ``publickey`` subsystem (RFC 4819: version, add, remove, list; keys are kept
+    per user in :attr:`publickeys`, for the server's lifetime); other subsystems
+    are refused.  Remote port forwarding (``tcpip-forward``) is refused unless
+    the server is made with ``port_forwarding=True``.
     """
 
     banner = _BANNER
 
     def __init__(self, authorized_keys: Optional[List[str]] = None,
-                 start_timeout: float = 10.0):
+                 start_timeout: float = 10.0, port_forwarding: bool = False):
         self.host = LOCALHOST
         self.port = 0
         self.start_timeout = start_timeout
@@ -465,6 +479,10 @@ class AsyncSSHServer:
         self._acceptor = None
         self._asyncssh = None
         self._server_cls = None
+        # tcpip-forward requests are refused unless this is True
+        self.port_forwarding = port_forwarding
+        # publickey subsystem store: user -> {(algorithm, blob): [(name, value)]}
+        self.publickeys: Dict[str, Dict[tuple, list]] = {}
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -572,6 +590,9 @@ class AsyncSSHServer:
     # -- sessions ----------------------------------------------------------
 
     async def _handle_process(self, process) -> None:
+        if process.subsystem in _PUBLICKEY_SUBSYSTEMS:
+            await self._publickey(process)
+            return
         try:
             if process.command is None:
                 await self._shell(process)
@@ -657,3 +678,82 @@ class AsyncSSHServer:
         else:
             err.write(b"unknown command\n")
             process.exit(127)
+
+    async def _publickey(self, process) -> None:
+        """The publickey subsystem (RFC 4819), protocol version 2.
+
+        Serves what libssh2 asks for: ``version``, ``add`` (refused with
+        "key already present" unless overwrite is set), ``remove`` ("key not
+        found" for an unknown key) and ``list``.  Every packet is written in
+        one piece: libssh2 reads a packet with a single channel read.
+        """
+        import struct
+
+        keys = self.publickeys.setdefault(
+            process.get_extra_info("username") or "", {})
+
+        def string(data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + data
+
+        def send(*fields: bytes) -> None:
+            body = b"".join(fields)
+            process.stdout.write(struct.pack(">I", len(body)) + body)
+
+        def status(code: int, text: str) -> None:
+            send(string(b"status"), struct.pack(">I", code),
+                 string(text.encode()), string(b"en"))
+
+        try:
+            while True:
+                size = struct.unpack(">I", await process.stdin.readexactly(4))[0]
+                packet = await process.stdin.readexactly(size)
+                offset = 0
+
+                def take(count: int) -> bytes:
+                    nonlocal offset
+                    if offset + count > len(packet):
+                        raise ValueError("truncated publickey packet")
+                    offset += count
+                    return packet[offset - count:offset]
+
+                def u32() -> int:
+                    return struct.unpack(">I", take(4))[0]
+
+                def get_string() -> bytes:
+                    return take(u32())
+
+                request = get_string()
+                if request == b"version":
+                    send(string(b"version"), struct.pack(">I", min(u32(), 2)))
+                elif request == b"add":
+                    name, blob = get_string(), get_string()
+                    overwrite = take(1) != b"\0"
+                    attrs = []
+                    for _ in range(u32()):
+                        attr_name, attr_value = get_string(), get_string()
+                        take(1)  # "critical": every attribute is understood
+                        attrs.append((attr_name, attr_value))
+                    if (name, blob) in keys and not overwrite:
+                        status(6, "key already present")
+                    else:
+                        keys[(name, blob)] = attrs
+                        status(0, "success")
+                elif request == b"remove":
+                    name, blob = get_string(), get_string()
+                    if keys.pop((name, blob), None) is None:
+                        status(4, "key not found")
+                    else:
+                        status(0, "success")
+                elif request == b"list":
+                    for (name, blob), attrs in list(keys.items()):
+                        send(string(b"publickey"), string(name), string(blob),
+                             struct.pack(">I", len(attrs)),
+                             *[string(n) + string(v) for n, v in attrs])
+                    status(0, "success")
+                else:
+                    status(8, "request not supported")
+                await process.stdout.drain()
+        except (asyncio.IncompleteReadError, ValueError, self._asyncssh.Error,
+                OSError):
+            pass  # the client closed the subsystem (or broke the protocol)
+        process.exit(0)

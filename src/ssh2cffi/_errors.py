@@ -41,12 +41,18 @@ def session_message(session_ptr: object) -> str:
     return ffi.unpack(msg[0], length[0]).decode("utf-8", "replace")
 
 
-def make_error(rc: int, message: str = "") -> exceptions.SSH2Error:
-    """The exception for libssh2 error code ``rc`` (< 0, not EAGAIN)."""
-    cls = CODE_TO_CLASS.get(rc)
+def make_error(rc: int, message: str = "",
+               cls: Optional[Type[exceptions.SSH2Error]] = None) -> exceptions.SSH2Error:
+    """The exception for libssh2 error code ``rc`` (< 0, not EAGAIN).
+
+    ``cls`` overrides the class the code maps to, for the failures ssh2-python
+    reports with a class of its own (KnownHostAddError, AgentConnectionError...).
+    """
+    if cls is None:
+        cls = CODE_TO_CLASS.get(rc, exceptions.UnknownError)
     name = CODE_TO_NAME.get(rc, "unknown libssh2 error")
     text = "%s (%s, %d)" % (message, name, rc) if message else "%s (%d)" % (name, rc)
-    exc = (cls or exceptions.UnknownError)(text)
+    exc = cls(text)
     exc.errcode = rc  # type: ignore[attr-defined]
     return exc
 
@@ -66,3 +72,19 @@ def check(rc: int, session_ptr: object = None) -> int:
     if rc < 0 and rc != EAGAIN:
         raise_error(rc, session_ptr)
     return rc
+
+
+def error_as(cls: Type[exceptions.SSH2Error], context: str, rc: Optional[int] = None,
+             session_ptr: object = None) -> exceptions.SSH2Error:
+    """An exception of class ``cls`` saying ``context``, then libssh2's message and code.
+
+    libssh2's last message is added only when it belongs to this failure,
+    that is when the session's last error code is ``rc``.
+    """
+    if rc is None:
+        return cls(context)
+    message = ""
+    if (session_ptr is not None and session_ptr != ffi.NULL
+            and lib.libssh2_session_last_errno(session_ptr) == rc):
+        message = session_message(session_ptr)
+    return make_error(rc, "%s: %s" % (context, message) if message else context, cls)

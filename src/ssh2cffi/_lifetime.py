@@ -17,6 +17,10 @@ late, in any thread.  So each session has one ``SessionRecord``:
   its file descriptor may already belong to another connection.  Children are
   not freed one by one (libssh2_session_free frees them), and the socket
   callbacks are replaced by ones that fail at once before the final free.
+* Agents and known-host collections are "local" children: the session does
+  not free them and their frees do no network I/O, so those frees run at the
+  next drain or just before the session is freed, disconnected or not
+  (``defer_local``).
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ class SessionRecord:
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_holders",
                  "_free_once", "_pending", "keepalive", "_sock", "_fd",
-                 "_restore_blocking")
+                 "_restore_blocking", "_local")
 
     def __init__(self, ptr: object, *, keepalive: object = None) -> None:
         self.ptr = ptr  # raw cdata; nothing but this record frees it
@@ -53,6 +57,8 @@ class SessionRecord:
         # Frees queued by finalisers, oldest first (an SFTP handle's close is
         # queued before its SFTP session's shutdown).  append/popleft are atomic.
         self._pending: Deque[Tuple[ChildRelease, object]] = deque()
+        # Frees of "local" children (see defer_local), kept across disconnect.
+        self._local: Deque[Tuple[ChildRelease, object]] = deque()
         self.keepalive = keepalive  # objects C holds pointers to (callback handles)
         self._sock: Any = None
         self._fd = -1
@@ -93,6 +99,31 @@ class SessionRecord:
         if self.usable:
             self._pending.append((release, child_ptr))
 
+    def local_child_finaliser(self, release: ChildRelease) -> "LocalChildFinaliser":
+        """A destructor for a child whose C free does no network I/O (see defer_local)."""
+        return LocalChildFinaliser(self, self, release)
+
+    def defer_local(self, release: ChildRelease, child_ptr: object) -> None:
+        """Queue the free of a child that libssh2_session_free() does not free.
+
+        Agents and known-host collections live in memory the session
+        allocated, but the session does not track them: dropped with the
+        other children after a disconnect, they would leak (and an agent
+        would keep its socket open).  Their frees touch no network, so they
+        run at the next drain() or, at the latest, just before the session
+        itself is freed, whatever its state.
+        """
+        self._local.append((release, child_ptr))
+
+    def _free_local(self) -> None:
+        local = self._local
+        while local:
+            try:
+                release, child_ptr = local.popleft()
+            except IndexError:
+                return
+            release(child_ptr)
+
     # -- state ----------------------------------------------------------
     def raise_unusable(self) -> NoReturn:
         cls, text = self.why_unusable
@@ -112,6 +143,7 @@ class SessionRecord:
         only: in non-blocking mode a free could start a packet while another
         operation's packet is half sent, which libssh2 refuses.
         """
+        self._free_local()
         pending = self._pending
         while pending and self.usable and self.blocking:
             try:
@@ -131,6 +163,7 @@ class SessionRecord:
         self._pending.clear()
         # No I/O from a finaliser: fail every send/receive, then free.
         lib.ssh2cffi_detach_socket(self.ptr)
+        self._free_local()
         lib.libssh2_session_free(self.ptr)
         if self._restore_blocking and self._owns_fd():
             os.set_blocking(self._fd, True)
@@ -171,6 +204,18 @@ class ChildFinaliser:
     def forget(self) -> None:
         owner, self._owner = self._owner, None
         if owner is not None:
+            owner.let_go(self._token)
+
+
+class LocalChildFinaliser(ChildFinaliser):
+    """A ChildFinaliser whose free is queued with SessionRecord.defer_local."""
+
+    __slots__ = ()
+
+    def __call__(self, child_ptr: object) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            self._session.defer_local(self._release, child_ptr)
             owner.let_go(self._token)
 
 

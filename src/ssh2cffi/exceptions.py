@@ -8,6 +8,8 @@ carry libssh2's message and the numeric code (``exc.errcode``).
 class SSH2Error(Exception):
     """Base class of every ssh2cffi error; raised itself for LIBSSH2_ERROR_SOCKET_NONE."""
     _error_code = "LIBSSH2_ERROR_SOCKET_NONE"
+    #: The libssh2 error code, set on raised instances; None when there is none.
+    errcode = None
 
 
 class SessionError(SSH2Error):

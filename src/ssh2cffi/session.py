@@ -10,6 +10,7 @@ from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import check as _check_rc
+from ._errors import error_as as _error_as
 from ._errors import raise_error as _raise_error
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
@@ -18,7 +19,11 @@ from ._lifetime import SessionRecord as _SessionRecord
 from .channel import Channel as _Channel
 
 if typing.TYPE_CHECKING:
+    from .agent import Agent
     from .fileinfo import FileInfo
+    from .knownhost import KnownHost
+    from .listener import Listener
+    from .publickey import PublicKeySystem
     from .sftp import SFTP
     from .statinfo import StatInfo
 
@@ -475,6 +480,148 @@ class Session:
     def scp_send(self, path: StrOrBytes, mode: int, size: int) -> Union[_Channel, int]:
         """Older form of scp_send64, without times."""
         return self.scp_send64(path, mode, size, 0, 0)
+
+    # -- forwarding ---------------------------------------------------------------
+    def direct_tcpip_ex(self, host: StrOrBytes, port: int, shost: StrOrBytes,
+                        sport: int) -> Union[_Channel, int]:
+        """A channel to ``host``:``port`` as seen from the server (local port forwarding).
+
+        ``shost``:``sport`` is what the server is told the connection comes
+        from.  Returns the Channel, or LIBSSH2_ERROR_EAGAIN in non-blocking mode.
+        """
+        target = _to_cstring(host, "host")
+        source = _to_cstring(shost, "shost")
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_channel_direct_tcpip_ex(ptr, target, port, source, sport)
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return _Channel._wrap(self, raw)
+
+    def direct_tcpip(self, host: StrOrBytes, port: int) -> Union[_Channel, int]:
+        """direct_tcpip_ex() from 127.0.0.1 port 22, as libssh2's macro."""
+        return self.direct_tcpip_ex(host, port, "127.0.0.1", 22)
+
+    def direct_streamlocal_ex(self, socket_path: StrOrBytes, shost: StrOrBytes,
+                              sport: int) -> Union[_Channel, int]:
+        """A channel to the Unix socket ``socket_path`` on the server. Needs libssh2 >= 1.11.0."""
+        path = _to_cstring(socket_path, "socket_path")
+        source = _to_cstring(shost, "shost")
+        if not _lib.SSH2CFFI_HAS_DIRECT_STREAMLOCAL:
+            raise NotImplementedError(
+                "Session.direct_streamlocal_ex needs libssh2 >= 1.11.0; ssh2cffi was built "
+                "against libssh2 %s" % _ffi.string(_lib.libssh2_version(0)).decode())
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_channel_direct_streamlocal_ex(ptr, path, source, sport)
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return _Channel._wrap(self, raw)
+
+    def forward_listen(self, port: int) -> Union["Listener", int]:
+        """Ask the server to listen on ``port`` on all its addresses and forward to us.
+
+        Returns a Listener (queue of 16 connections), or LIBSSH2_ERROR_EAGAIN.
+        """
+        from .listener import Listener
+
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_channel_forward_listen_ex(ptr, _ffi.NULL, port, _ffi.NULL, 16)
+        if raw == _ffi.NULL:
+            return self._null_result()
+        return Listener._wrap(self, raw)
+
+    def forward_listen_ex(self, queue_maxsize: int, host: Optional[StrOrBytes] = None,
+                          port: int = 0) -> Tuple[Union["Listener", int], int]:
+        """Ask the server to listen on ``host``:``port`` (port 0: any free port) and forward to us.
+
+        Returns ``(Listener, bound_port)``, bound_port being the port the
+        server chose; ``(LIBSSH2_ERROR_EAGAIN, 0)`` in non-blocking mode.
+        ``host`` None listens on all the server's addresses.
+        """
+        from .listener import Listener
+
+        address = _ffi.NULL if host is None else _to_cstring(host, "host")
+        ptr = self._live()
+        self._rec.drain()
+        bound = _ffi.new("int *")
+        raw = _lib.libssh2_channel_forward_listen_ex(ptr, address, port, bound, queue_maxsize)
+        if raw == _ffi.NULL:
+            return self._null_result(), 0
+        return Listener._wrap(self, raw), int(bound[0])
+
+    # -- agent, known hosts, publickey subsystem ------------------------------------------
+    def agent_init(self) -> "Agent":
+        """An Agent for this session, not yet connected (see ssh2cffi.agent)."""
+        from .agent import Agent
+
+        return Agent(self)
+
+    def agent_auth(self, username: StrOrBytes) -> None:
+        """Authenticate ``username`` with the first key of the SSH agent the server accepts.
+
+        The agent is found through SSH_AUTH_SOCK.  Raises
+        ``AgentConnectionError`` (no agent), ``AgentListIdentitiesError``,
+        ``AgentGetIdentityError``, or ``AgentAuthenticationError`` when no key
+        is accepted (also for an empty agent).  Blocking sessions only.
+        """
+        from .agent import Agent
+
+        user = _to_cstring(username, "username")
+        self._live()
+        if not self._rec.blocking:
+            raise ValueError("agent_auth needs a blocking session; in non-blocking mode use "
+                             "agent_init() and Agent.userauth() for each key")
+        agent = Agent(self)
+        try:
+            agent.connect()
+            refusals = []
+            for key in agent.get_identities():
+                try:
+                    agent.userauth(user, key)
+                    return None
+                except exceptions.AgentAuthenticationError as exc:
+                    refusals.append("%s: %s" % (key.comment.decode("utf-8", "replace")
+                                                if key.comment else "key", exc))
+            detail = ("the agent holds no keys" if not refusals
+                      else "%d key(s) refused; last: %s" % (len(refusals), refusals[-1]))
+            raise exceptions.AgentAuthenticationError(
+                "No identities match for user %s (%s)" % (user.decode("utf-8", "replace"),
+                                                          detail))
+        finally:
+            agent._free()
+
+    def knownhost_init(self) -> "KnownHost":
+        """An empty known-hosts collection (see ssh2cffi.knownhost); needs no connection."""
+        from .knownhost import KnownHost
+
+        return KnownHost(self)
+
+    def publickey_init(self) -> Union["PublicKeySystem", int]:
+        """Start the publickey subsystem (RFC 4819) on a new channel.
+
+        Raises ``PublicKeyInitError`` when the server does not offer it;
+        returns LIBSSH2_ERROR_EAGAIN in non-blocking mode (call again).
+        """
+        from .publickey import PublicKeySystem
+
+        ptr = self._live()
+        self._rec.drain()
+        raw = _lib.libssh2_publickey_init(ptr)
+        if raw == _ffi.NULL:
+            rc = _lib.libssh2_session_last_errno(ptr)
+            if rc == _EAGAIN:
+                return rc
+            if rc == 0:
+                # libssh2 records CHANNEL_FAILURE when the server refuses the
+                # subsystem, then loses it while closing the channel.
+                raise _error_as(PublicKeyInitError, "Unable to start the publickey subsystem: "
+                                "the server refused it or ended the exchange",
+                                _lib.LIBSSH2_ERROR_CHANNEL_FAILURE)
+            raise _error_as(PublicKeyInitError, "Unable to start the publickey subsystem",
+                            rc, ptr)
+        return PublicKeySystem._wrap(self, raw)
 
     # -- host key and algorithms ----------------------------------------------
     def hostkey(self) -> Tuple[bytes, int]:
