@@ -42,3 +42,16 @@ def to_path(value: object, name: str) -> bytes:
 def to_str(data: bytes) -> str:
     """Text that libssh2 returns (error messages, method names)."""
     return data.decode(utils.ENCODING)
+
+
+def to_int(value: object, name: str) -> int:
+    """A C integer argument: an int, or a float truncated (as ssh2-python's C types do).
+
+    Anything else, str included, is a TypeError naming the parameter; the C
+    call itself raises OverflowError for values out of its type's range.
+    """
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))

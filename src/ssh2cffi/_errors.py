@@ -38,7 +38,8 @@ def session_message(session_ptr: object) -> str:
     lib.libssh2_session_last_error(session_ptr, msg, length, 0)
     if msg[0] == ffi.NULL or length[0] <= 0:
         return ""
-    return ffi.unpack(msg[0], length[0]).decode("utf-8", "replace")
+    text: str = ffi.unpack(msg[0], length[0]).decode("utf-8", "replace")
+    return text
 
 
 def make_error(rc: int, message: str = "",
@@ -53,7 +54,7 @@ def make_error(rc: int, message: str = "",
     name = CODE_TO_NAME.get(rc, "unknown libssh2 error")
     text = "%s (%s, %d)" % (message, name, rc) if message else "%s (%d)" % (name, rc)
     exc = cls(text)
-    exc.errcode = rc  # type: ignore[attr-defined]
+    exc.errcode = rc
     return exc
 
 

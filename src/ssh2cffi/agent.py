@@ -145,13 +145,13 @@ class Agent:
             exc = AgentConnectionError(
                 "Unable to connect to agent: the SSH_AUTH_SOCK environment variable is not "
                 "set and no path was given with set_identity_path()")
-            exc.errcode = _lib.LIBSSH2_ERROR_BAD_USE  # type: ignore[attr-defined]
+            exc.errcode = _lib.LIBSSH2_ERROR_BAD_USE
             raise exc
         if problem != 0:
             exc = AgentConnectionError("Unable to connect to agent at %s: %s (errno %s)" % (
                 self._socket_path_text(), _os.strerror(problem),
                 _errno.errorcode.get(problem, problem)))
-            exc.errcode = _AGENT_PROTOCOL  # type: ignore[attr-defined]
+            exc.errcode = _AGENT_PROTOCOL
             raise exc
         rc = _lib.libssh2_agent_connect(ptr)
         if rc != 0:
@@ -237,7 +237,7 @@ class Agent:
         ptr = self._live()
         rc = _lib.libssh2_agent_userauth(ptr, user, self._identity(pkey))
         if rc == 0 or rc == _EAGAIN:
-            return rc
+            return int(rc)
         raise _error_as(AgentAuthenticationError, "Error authenticating user %s with provided "
                         "public key" % user.decode("utf-8", "replace"), rc, self._session._ptr)
 

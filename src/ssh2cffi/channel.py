@@ -5,7 +5,7 @@ Return conventions are ssh2-python's: reads return ``(rc, bytes)``, writes
 so non-blocking callers can poll; every other negative code raises.
 """
 import typing
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
@@ -34,7 +34,7 @@ _EOF_RESULT = (0, b"")
 
 
 def _version_text() -> str:
-    return _ffi.string(_lib.libssh2_version(0)).decode()
+    return str(_ffi.string(_lib.libssh2_version(0)).decode())
 
 
 class Channel:
@@ -291,7 +291,7 @@ class Channel:
         lengths = _ffi.new("size_t[3]")
         rc = _lib.libssh2_channel_get_exit_signal(ptr, texts, lengths, texts + 1,
                                                  lengths + 1, texts + 2, lengths + 2)
-        values = []
+        values: List[Optional[bytes]] = []
         for index in range(3):
             text = texts[index]
             if text == _ffi.NULL:

@@ -48,7 +48,7 @@ def register() -> types.ModuleType:
     package = types.ModuleType("ssh2", "ssh2-python's API, provided by ssh2cffi.")
     package.__version__ = SSH2_PYTHON_VERSION  # type: ignore[attr-defined]
     package.__ssh2cffi__ = True  # type: ignore[attr-defined]
-    package.__path__ = []  # type: ignore[attr-defined]  # a package: submodules come from sys.modules
+    package.__path__ = []  # a package: submodules come from sys.modules
     sys.modules["ssh2"] = package
     for name in available_modules():
         module = importlib.import_module("ssh2cffi." + name)

@@ -4,12 +4,14 @@ Each class raised for a libssh2 error code names that code in ``_error_code``;
 ``ssh2cffi._errors`` builds its code-to-class table from them. Raised instances
 carry libssh2's message and the numeric code (``exc.errcode``).
 """
+from typing import Optional as _Optional
+
 
 class SSH2Error(Exception):
     """Base class of every ssh2cffi error; raised itself for LIBSSH2_ERROR_SOCKET_NONE."""
     _error_code = "LIBSSH2_ERROR_SOCKET_NONE"
     #: The libssh2 error code, set on raised instances; None when there is none.
-    errcode = None
+    errcode: _Optional[int] = None
 
 
 class SessionError(SSH2Error):

@@ -130,7 +130,7 @@ class KnownHostEntry:
         ptr = self._entry()
         if ptr is None or ptr.name == _ffi.NULL:
             return None
-        return _ffi.string(ptr.name)
+        return bytes(_ffi.string(ptr.name))
 
     @property
     def key(self) -> Optional[bytes]:
@@ -229,7 +229,7 @@ class KnownHost:
                             self._session._ptr)
         else:
             exc = KnownHostCheckError("Unknown result %d checking known host %s" % (rc, where))
-        exc.errcode = rc  # type: ignore[attr-defined]
+        exc.errcode = rc
         raise exc
 
     # -- adding and checking --------------------------------------------------------------
@@ -359,7 +359,7 @@ class KnownHost:
             buf = _ffi.new("char[]", size)
             rc = _lib.libssh2_knownhost_writeline(self._ptr, ptr, buf, size, out_len, f_type)
             if rc == 0:
-                return _ffi.unpack(buf, out_len[0])
+                return bytes(_ffi.unpack(buf, out_len[0]))
             if rc != _BUFFER_TOO_SMALL:
                 break
             # libssh2 reports the length the whole line needs (without the NUL).

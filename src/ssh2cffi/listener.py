@@ -75,7 +75,7 @@ class Listener:
         """Stop the forward and free the listener: 0, or LIBSSH2_ERROR_EAGAIN (call again)."""
         rc = _lib.libssh2_channel_forward_cancel(self._live())
         if rc == _EAGAIN:
-            return rc
+            return int(rc)
         # Whatever rc says, libssh2 has freed the listener: never touch it again.
         self._cancelled = True
         _ffi.gc(self._ptr, None)

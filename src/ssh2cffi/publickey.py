@@ -7,7 +7,7 @@ servers; OpenSSH does not).  ``Session.publickey_init()`` starts it.
 import functools as _functools
 import struct as _struct
 import typing
-from typing import Any, List, NoReturn, Optional, Sequence, Union
+from typing import Any, List, NoReturn, Optional, Sequence, Tuple, Union
 
 from . import exceptions
 from ._convert import StrOrBytes
@@ -45,7 +45,7 @@ class _Listing:
         self.keys: List["PublicKeyList"] = []
 
 
-def _parse_strings(packet: bytes, offset: int, count: int) -> "tuple":
+def _parse_strings(packet: bytes, offset: int, count: int) -> "Tuple[Any, ...]":
     """``count`` SSH strings from ``packet`` at ``offset``: (strings..., new offset)."""
     values = []
     for _ in range(count):
@@ -236,10 +236,10 @@ class PublicKeySystem:
         while True:
             rc = function(*args)
             if rc != _EAGAIN or not rec.blocking:
-                return rc
+                return int(rc)
             waited = _lib.ssh2cffi_wait_socket(rec.ptr, rec._fd)
             if waited != 0:
-                return waited
+                return int(waited)
 
     def _raise(self, rc: int, context: str) -> NoReturn:
         session_ptr = self._rec.ptr
@@ -318,7 +318,7 @@ class PublicKeySystem:
                 request = _LIST_REQUEST[listing.sent:]
                 rc = _lib.libssh2_channel_write_ex(channel, 0, request, len(request))
                 if rc == _EAGAIN:
-                    return rc
+                    return int(rc)
                 self._check(rc, "sending the publickey list request failed")
                 listing.sent += rc
             read_buffer = _ffi.new("char[]", 65536)
@@ -341,7 +341,7 @@ class PublicKeySystem:
                 rc = _lib.libssh2_channel_read_ex(channel, 0, read_buffer, min(want, 65536))
                 if rc == _EAGAIN:
                     if not rec.blocking:
-                        return rc
+                        return int(rc)
                     waited = _lib.ssh2cffi_wait_socket(rec.ptr, rec._fd)
                     if waited != 0:
                         self._check(waited, "waiting for the publickey list failed")

@@ -6,6 +6,7 @@ from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
+from ._convert import to_int as _to_int
 from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
@@ -121,7 +122,7 @@ def _unpack(ptr: Any, length: int) -> bytes:
     return _ffi.unpack(ptr, length) if ptr != _ffi.NULL and length > 0 else b""
 
 
-@_ffi.def_extern()
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
 def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
                               instruction_len: int, num_prompts: int,
                               prompts: Any, responses: Any, abstract: Any) -> None:
@@ -149,7 +150,7 @@ def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
         state.error = exc
 
 
-@_ffi.def_extern()
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
 def _ssh2cffi_sign(session: Any, sig: Any, sig_len: Any, data: Any,
                    data_len: int, abstract: Any) -> int:
     state = _ffi.from_handle(abstract[0])
@@ -271,7 +272,7 @@ class Session:
         rc = _lib.libssh2_session_disconnect_ex(
             self._ptr, _lib.SSH_DISCONNECT_BY_APPLICATION, b"end", b"")
         if rc == _EAGAIN:
-            return rc
+            return int(rc)
         rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
         return self._check(rc)
 
@@ -472,7 +473,8 @@ class Session:
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()
-        raw = _lib.libssh2_scp_send64(ptr, name, int(mode), int(size), int(mtime), int(atime))
+        raw = _lib.libssh2_scp_send64(ptr, name, _to_int(mode, "mode"), _to_int(size, "size"),
+                                      _to_int(mtime, "mtime"), _to_int(atime, "atime"))
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
@@ -612,7 +614,7 @@ class Session:
         if raw == _ffi.NULL:
             rc = _lib.libssh2_session_last_errno(ptr)
             if rc == _EAGAIN:
-                return rc
+                return int(rc)
             if rc == 0:
                 # libssh2 records CHANNEL_FAILURE when the server refuses the
                 # subsystem, then loses it while closing the channel.
@@ -642,7 +644,7 @@ class Session:
         digest = _lib.libssh2_hostkey_hash(self._ptr, hash_type)
         if digest == _ffi.NULL:
             return None
-        return _ffi.unpack(digest, size)
+        return bytes(_ffi.unpack(digest, size))
 
     def methods(self, method_type: MethodType) -> Optional[str]:
         """The algorithm negotiated for ``method_type``; None before the handshake."""

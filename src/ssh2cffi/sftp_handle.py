@@ -4,6 +4,7 @@ from typing import Any, Iterator, Optional, Tuple, Union
 
 from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
+from ._convert import to_int as _to_int
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import raise_error as _raise_error
 from ._libssh2 import ffi as _ffi
@@ -23,15 +24,12 @@ _ULONG_MAX = 2 ** (8 * _ffi.sizeof("unsigned long")) - 1
 
 def _unsigned(value: Any, name: str, maximum: int) -> int:
     """An unsigned C integer from an int (or a float, truncated, as ssh2-python does)."""
-    if isinstance(value, float):
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+    value = _to_int(value, name)
     if value < 0:
         raise OverflowError("%s must not be negative, got %d" % (name, value))
     if value > maximum:
         raise OverflowError("%s %d does not fit its C type" % (name, value))
-    return value
+    return int(value)
 
 
 def _attribute(name: str, doc: str, maximum: int) -> property:
@@ -215,14 +213,14 @@ class SFTPHandle:
             return None
         rc = _lib.libssh2_sftp_close_handle(self._live())
         if rc == _EAGAIN:
-            return rc
+            return int(rc)
         # libssh2 has freed the handle, whatever rc says: never touch it again.
         self._closed = True
         _ffi.gc(self._ptr, None)
         if self._finaliser is not None:
             self._finaliser.forget()
         self._check(rc)
-        return rc
+        return int(rc)
 
     # -- position -----------------------------------------------------------------------
     def seek(self, offset: int) -> None:

@@ -53,7 +53,7 @@ def version(required_version: int = 0) -> Optional[bytes]:
     text = _lib.libssh2_version(int(required_version))
     if text == _ffi.NULL:
         return None
-    return _ffi.string(text)
+    return bytes(_ffi.string(text))
 
 
 def ssh2_exit() -> None:
