@@ -38,22 +38,59 @@ _EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
 ChildRelease = Callable[[object], int]
 
 
-class SessionRecord:
+class _Owner:
+    """Counts the tokens its Python objects hold; frees once, when the last goes.
+
+    ``_free_once`` is a one-item list: list.pop() is atomic on CPython and
+    PyPy, so exactly one caller (finalisers may race in several threads) gets
+    to run ``_free()``.
+    """
+
+    __slots__ = ("_holders", "_free_once")
+
+    def __init__(self, frees: bool) -> None:
+        self._holders: Set[int] = set()
+        self._free_once: List[bool] = [True] if frees else []
+
+    def hold(self) -> int:
+        token = next(_tokens)
+        self._holders.add(token)
+        return token
+
+    def let_go(self, token: int) -> None:
+        self._holders.discard(token)
+        if not self._holders:
+            try:
+                self._free_once.pop()
+            except IndexError:
+                return
+            self._free()
+
+    def _free(self) -> None:
+        raise NotImplementedError
+
+    def finaliser(self) -> Callable[[object], None]:
+        """A destructor for the owning object's own ffi.gc pointer."""
+        token = self.hold()
+
+        def finalise(_ptr: object) -> None:
+            self.let_go(token)
+        return finalise
+
+
+class SessionRecord(_Owner):
     """The ownership record of one LIBSSH2_SESSION pointer (see module docstring)."""
 
-    __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_holders",
-                 "_free_once", "_pending", "keepalive", "_sock", "_fd",
-                 "_restore_blocking", "_local")
+    __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
+                 "_sock", "_fd", "_restore_blocking", "_local")
 
     def __init__(self, ptr: object, *, keepalive: object = None) -> None:
+        super().__init__(frees=ptr is not None)
         self.ptr = ptr  # raw cdata; nothing but this record frees it
         self.usable = ptr is not None
         self.blocking = True
         self.why_unusable: Tuple[Type[exceptions.SSH2Error], str] = (
             exceptions.SocketDisconnectError, "the session is disconnected")
-        self._holders: Set[int] = set()
-        # list.pop() is atomic on CPython and PyPy: exactly one caller gets the item.
-        self._free_once: List[bool] = [True] if ptr is not None else []
         # Frees queued by finalisers, oldest first (an SFTP handle's close is
         # queued before its SFTP session's shutdown).  append/popleft are atomic.
         self._pending: Deque[Tuple[ChildRelease, object]] = deque()
@@ -71,25 +108,7 @@ class SessionRecord:
             os.set_blocking(fd, False)
             self._restore_blocking = True
 
-    # -- tokens ---------------------------------------------------------
-    def hold(self) -> int:
-        token = next(_tokens)
-        self._holders.add(token)
-        return token
-
-    def let_go(self, token: int) -> None:
-        self._holders.discard(token)
-        if not self._holders:
-            self._free_session()
-
-    def finaliser(self) -> Callable[[object], None]:
-        """A destructor for the Session's own ffi.gc pointer."""
-        token = self.hold()
-
-        def finalise(_ptr: object) -> None:
-            self.let_go(token)
-        return finalise
-
+    # -- children -------------------------------------------------------
     def child_finaliser(self, release: ChildRelease) -> "ChildFinaliser":
         """A destructor for a child's ffi.gc pointer; ``release`` frees the child in C."""
         return ChildFinaliser(self, self, release)
@@ -154,11 +173,7 @@ class SessionRecord:
                 pending.appendleft((release, child_ptr))
                 return
 
-    def _free_session(self) -> None:
-        try:
-            self._free_once.pop()
-        except IndexError:
-            return
+    def _free(self) -> None:
         self.usable = False
         self._pending.clear()
         # No I/O from a finaliser: fail every send/receive, then free.
@@ -219,7 +234,7 @@ class LocalChildFinaliser(ChildFinaliser):
             owner.let_go(self._token)
 
 
-class NestedRecord:
+class NestedRecord(_Owner):
     """Ownership of a pointer that has children of its own (LIBSSH2_SFTP *).
 
     The SFTP session is shut down (queued with the session) only once the
@@ -227,36 +242,16 @@ class NestedRecord:
     the session record meanwhile.
     """
 
-    __slots__ = ("session", "ptr", "_holders", "_free_once", "_release", "_in_session")
+    __slots__ = ("session", "ptr", "_in_session")
 
     def __init__(self, session: SessionRecord, ptr: object, release: ChildRelease) -> None:
+        super().__init__(frees=True)
         self.session = session
         self.ptr = ptr
-        self._holders: Set[int] = set()
-        self._free_once = [True]
-        self._release = release
         self._in_session = ChildFinaliser(session, session, release)
 
-    def hold(self) -> int:
-        token = next(_tokens)
-        self._holders.add(token)
-        return token
-
-    def let_go(self, token: int) -> None:
-        self._holders.discard(token)
-        if not self._holders:
-            try:
-                self._free_once.pop()
-            except IndexError:
-                return
-            self._in_session(self.ptr)
-
-    def finaliser(self) -> Callable[[object], None]:
-        token = self.hold()
-
-        def finalise(_ptr: object) -> None:
-            self.let_go(token)
-        return finalise
+    def _free(self) -> None:
+        self._in_session(self.ptr)
 
     def child_finaliser(self, release: ChildRelease) -> ChildFinaliser:
         return ChildFinaliser(self, self.session, release)
