@@ -53,7 +53,8 @@ WORKLOADS = {
     "SFTP stat": ("sftp_stat", [20000], ALL_PY, None, None, True),
     "50 concurrent sessions (threads)": ("many_sessions", [50], ALL_PY, None, None, False),
 }
-DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB reads"]
+DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB reads",
+                            "SFTP.get bulk download", "SFTP.put bulk upload"]
 
 
 def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
@@ -81,12 +82,13 @@ def run_c(mode: str, arg, buf: int, server: OpenSSHServer, cipher: Optional[str]
     return float(out.stdout.split()[0])
 
 
-def run_openssh(command: str, server: OpenSSHServer) -> float:
+def run_openssh(command: str, server: OpenSSHServer, cipher: Optional[str]) -> float:
+    cipher_args = ["-c", cipher] if cipher else []
     start = time.perf_counter()
     subprocess.run(["sftp", "-q", "-P", str(server.port), "-i", server.key_paths["id_ed25519"],
-                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                    "-b", "-", "root@127.0.0.1"], input=command.encode(), check=True,
-                   capture_output=True, timeout=600)
+                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+                   + cipher_args + ["-b", "-", "root@127.0.0.1"], input=command.encode(),
+                   check=True, capture_output=True, timeout=600)
     return os.path.getsize(BIG_FILE) / (time.perf_counter() - start) / 1e6
 
 
@@ -102,7 +104,7 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
             if c_mode and os.path.exists(C_BINARY):
                 samples.setdefault("plain C", []).append(run_c(*c_mode, server, cipher))
             if openssh:
-                samples.setdefault("OpenSSH sftp", []).append(run_openssh(openssh, server))
+                samples.setdefault("OpenSSH sftp", []).append(run_openssh(openssh, server, cipher))
         results[name] = {impl: statistics.median(values) for impl, values in samples.items()}
         log("%s: %s" % (name, ", ".join("%s %.4g" % kv for kv in results[name].items())))
     return results
@@ -160,15 +162,17 @@ def chart(results: Dict[str, Dict[str, Dict[str, float]]], path: str) -> None:
         values = []
         for name in names:
             row = rows[name]
-            base = row.get("ssh2-python CPython")
+            base = row.get("ssh2-python CPython") or row.get("OpenSSH sftp")
             higher = WORKLOADS[name][5]
             values.append((row[impl] / base if higher else base / row[impl]) if base and impl in row else 0)
         ax.barh([i + offset * width for i in range(len(names))], values, height=width, label=impl)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_yticks([i + width / 2 for i in range(len(names))])
-    ax.set_yticklabels(names, fontsize=8)
+    ax.set_yticklabels([name + (" (vs OpenSSH sftp)" if "ssh2-python CPython" not in rows[name]
+                                else "") for name in names], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("speed relative to ssh2-python on CPython (higher is better)")
+    ax.set_xlabel("speed relative to ssh2-python on CPython, or to OpenSSH's sftp for the "
+                  "bulk helpers (higher is better)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
