@@ -54,3 +54,62 @@ def run_python(code, timeout=120, env=None):
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+#: No blocking call of a test may hang the run: sessions get this timeout.
+TIMEOUT_MS = 30000
+#: Seconds a non-blocking retry loop may take before the test fails.
+NB_DEADLINE = 60
+
+
+def sshd_login(server):
+    """The account the sshd tests log in as.
+
+    The fixture's AuthorizedKeysFile serves every account, so the same key
+    logs in the unprivileged ``ssh2cffi`` user made by scripts/setup.sh.  It is
+    preferred to root: its shell is /bin/sh with no start-up files, whereas
+    root's ~/.bashrc may print to stderr (pyenv rehash races with other root
+    logins), and OpenSSH ignores channel signals for root.
+    """
+    return server.password_user or server.user
+
+
+def login(kind, server, user=None):
+    """An authenticated Session with a timeout: ``(session, sock, user)``.
+
+    ``kind`` is "sshd" (key auth as ``user`` or sshd_login()) or "asyncssh"
+    (password auth as "user").
+    """
+    sock = server.connect_socket()
+    session = Session()
+    session.set_timeout(TIMEOUT_MS)
+    try:
+        assert session.handshake(sock) == 0
+        if kind == "sshd":
+            user = user or sshd_login(server)
+            assert session.userauth_publickey_fromfile(user, server.key_paths["id_ed25519"]) == 0
+        else:
+            user = "user"
+            assert session.userauth_password("user", "pass") == 0
+        assert session.userauth_authenticated()
+    except BaseException:
+        sock.close()
+        raise
+    return session, sock, user
+
+
+def until_ready(sock, session, call, *args):
+    """Call ``call(*args)`` until it stops returning EAGAIN (non-blocking mode),
+    waiting on the socket in between; fails the test after NB_DEADLINE seconds."""
+    import time
+
+    from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
+    from ssh2cffi.utils import wait_socket
+
+    deadline = time.monotonic() + NB_DEADLINE
+    while True:
+        result = call(*args)
+        if not (isinstance(result, int) and result == LIBSSH2_ERROR_EAGAIN):
+            return result
+        assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
+        wait_socket(sock, session, 1)

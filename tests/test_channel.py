@@ -18,6 +18,7 @@ from servers import _pattern_bytes
 from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
+from helpers import login, sshd_login
 from ssh2cffi.session import Session
 
 EAGAIN = LIBSSH2_ERROR_EAGAIN
@@ -31,7 +32,6 @@ LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE = 2
 HAS_SIGNAL = utils.version(0x010B00) is not None  # libssh2 >= 1.11.0
 
 BIG = 64 * 1024 * 1024
-TIMEOUT_MS = 30000  # no blocking call of a test may hang the run
 SERVERS = ["sshd", "asyncssh"]
 
 
@@ -62,34 +62,8 @@ class Conn:
             self.sock.close()
 
 
-def sshd_login(server):
-    """The account the sshd tests log in as.
-
-    The fixture's AuthorizedKeysFile serves every account, so the same key
-    logs in the unprivileged ``ssh2cffi`` user made by scripts/setup.sh.  It is
-    preferred to root: its shell is /bin/sh with no start-up files, whereas
-    root's ~/.bashrc may print to stderr (pyenv rehash races with other root
-    logins), and OpenSSH ignores channel signals for root.
-    """
-    return server.password_user or server.user
-
-
 def _connect(kind, server, user=None):
-    sock = server.connect_socket()
-    session = Session()
-    session.set_timeout(TIMEOUT_MS)
-    try:
-        assert session.handshake(sock) == 0
-        if kind == "sshd":
-            rc = session.userauth_publickey_fromfile(
-                user or sshd_login(server), server.key_paths["id_ed25519"])
-        else:
-            rc = session.userauth_password("user", "pass")
-        assert rc == 0
-        assert session.userauth_authenticated()
-    except BaseException:
-        sock.close()
-        raise
+    session, sock, _user = login(kind, server, user)
     return Conn(kind, server, session, sock)
 
 

@@ -4,9 +4,7 @@ The risky parts run in a child interpreter (helpers.run_python), so a crash
 fails the test instead of killing the run.
 """
 import gc
-import itertools
 import os
-import time
 
 import pytest
 
@@ -130,7 +128,6 @@ def test_dropping_a_channel_of_a_dead_session_never_touches_a_reused_descriptor(
     # ssh2-python hangs here: freeing the old channel reads and writes on a
     # descriptor that now belongs to the new connection.
     out = run_child(sshd, """
-import time
 for _ in range(%d):
     s1, sock1 = session()
     old = s1.open_session()

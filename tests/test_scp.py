@@ -30,12 +30,11 @@ from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SCP_PROTOCOL
 from ssh2cffi.fileinfo import FileInfo
+from helpers import NB_DEADLINE, login, until_ready
 from ssh2cffi.session import Session
 from ssh2cffi.statinfo import StatInfo
 
 EAGAIN = LIBSSH2_ERROR_EAGAIN
-TIMEOUT_MS = 30000
-NB_DEADLINE = 60
 SIZES = [0, 1, 65537, 8 * 1024 * 1024]
 ATIME, MTIME = 1500000000, 1600000000
 ST_FIELDS = ("st_size", "st_mode", "st_ino", "st_nlink", "st_uid", "st_gid", "st_rdev",
@@ -63,28 +62,17 @@ class Conn:
         utils.wait_socket(self.sock, self.session, 1)
 
     def nb(self, call, *args):
-        deadline = time.monotonic() + NB_DEADLINE
-        while True:
-            result = call(*args)
-            if not (isinstance(result, int) and result == EAGAIN):
-                return result
-            assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
-            self.wait()
+        return until_ready(self.sock, self.session, call, *args)
 
 
 @pytest.fixture
 def conn(sshd):
-    user = sshd.password_user or sshd.user
-    sock = sshd.connect_socket()
-    session = Session()
-    session.set_timeout(TIMEOUT_MS)
+    session, sock, user = login("sshd", sshd)
     root = tempfile.mkdtemp(prefix="scp-", dir=sshd.dir)
     try:
         entry = pwd.getpwnam(user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
         os.chmod(root, 0o755)
-        assert session.handshake(sock) == 0
-        assert session.userauth_publickey_fromfile(user, sshd.key_paths["id_ed25519"]) == 0
         yield Conn(sshd, user, session, sock, root)
         session.set_blocking(True)
         session.disconnect()

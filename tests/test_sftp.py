@@ -28,7 +28,7 @@ import weakref
 
 import pytest
 
-from helpers import run_python
+from helpers import NB_DEADLINE, login, run_python, until_ready
 from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SFTP_PROTOCOL
@@ -70,8 +70,6 @@ ALL_ATTRS = (LIBSSH2_SFTP_ATTR_SIZE | LIBSSH2_SFTP_ATTR_UIDGID | LIBSSH2_SFTP_AT
              | LIBSSH2_SFTP_ATTR_ACMODTIME)
 WRITE_FLAGS = LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC
 
-TIMEOUT_MS = 30000       # no blocking call of a test may hang the run
-NB_DEADLINE = 60         # seconds a non-blocking loop may take
 SERVERS = ["sshd", "asyncssh"]
 SIZES = [0, 1, 65535, 65536, 65537]
 BIG = 64 * 1024 * 1024
@@ -82,11 +80,6 @@ ATIME, MTIME = 1500000000, 1600000000
 # ---------------------------------------------------------------------------
 # connections and work directories
 # ---------------------------------------------------------------------------
-
-def sshd_login(server):
-    """The account the sshd tests log in as (see the module docstring)."""
-    return server.password_user or server.user
-
 
 class Conn:
     """An authenticated Session with an SFTP session, and a fresh work directory.
@@ -125,13 +118,7 @@ class Conn:
 
     def nb(self, call, *args):
         """Call ``call`` until it stops returning EAGAIN (non-blocking mode)."""
-        deadline = time.monotonic() + NB_DEADLINE
-        while True:
-            result = call(*args)
-            if not (isinstance(result, int) and result == EAGAIN):
-                return result
-            assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
-            self.wait()
+        return until_ready(self.sock, self.session, call, *args)
 
     def close(self):
         try:
@@ -142,23 +129,7 @@ class Conn:
 
 
 def _session(kind, server, user=None):
-    sock = server.connect_socket()
-    session = Session()
-    session.set_timeout(TIMEOUT_MS)
-    try:
-        assert session.handshake(sock) == 0
-        if kind == "sshd":
-            user = user or sshd_login(server)
-            assert session.userauth_publickey_fromfile(
-                user, server.key_paths["id_ed25519"]) == 0
-        else:
-            user = "user"
-            assert session.userauth_password("user", "pass") == 0
-        assert session.userauth_authenticated()
-    except BaseException:
-        sock.close()
-        raise
-    return session, sock, user
+    return login(kind, server, user)
 
 
 def _workdir(kind, server, user):
