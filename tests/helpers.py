@@ -113,3 +113,30 @@ def until_ready(sock, session, call, *args):
             return result
         assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
         wait_socket(sock, session, 1)
+
+
+def logout(session, sock):
+    """Disconnect (in blocking mode, so it completes) and close the socket."""
+    try:
+        session.set_blocking(True)
+        session.disconnect()
+    finally:
+        sock.close()
+
+
+def digest(data):
+    """The sha256 hex digest of ``data``."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path):
+    """The sha256 hex digest of a local file, read in 1 MiB blocks."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    with open(path, "rb") as fobj:
+        for block in iter(lambda: fobj.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()

@@ -18,7 +18,7 @@ from servers import _pattern_bytes
 from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
-from helpers import login, sshd_login
+from helpers import login, logout, sshd_login
 from ssh2cffi.session import Session
 
 EAGAIN = LIBSSH2_ERROR_EAGAIN
@@ -55,11 +55,7 @@ class Conn:
         return "stderr %s" % text
 
     def close(self):
-        try:
-            self.session.set_blocking(True)
-            self.session.disconnect()
-        finally:
-            self.sock.close()
+        logout(self.session, self.sock)
 
 
 def _connect(kind, server, user=None):

@@ -16,7 +16,6 @@ skips what it does at the end of a file (``-p`` times).
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import pwd
 import shutil
@@ -30,7 +29,7 @@ from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SCP_PROTOCOL
 from ssh2cffi.fileinfo import FileInfo
-from helpers import NB_DEADLINE, login, until_ready
+from helpers import NB_DEADLINE, digest, file_digest, login, until_ready
 from ssh2cffi.session import Session
 from ssh2cffi.statinfo import StatInfo
 
@@ -81,16 +80,6 @@ def conn(sshd):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def digest(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_digest(path):
-    sha = hashlib.sha256()
-    with open(path, "rb") as fobj:
-        for block in iter(lambda: fobj.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def send_file(conn, path, data, mode=0o640, mtime=MTIME, atime=ATIME):

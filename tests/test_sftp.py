@@ -13,7 +13,6 @@ scripts/setup.sh (root when it does not exist), in a work directory it owns.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import posixpath
 import pwd
@@ -28,7 +27,7 @@ import weakref
 
 import pytest
 
-from helpers import NB_DEADLINE, login, run_python, until_ready
+from helpers import NB_DEADLINE, digest, file_digest, login, logout, run_python, until_ready
 from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SFTP_PROTOCOL
@@ -121,15 +120,7 @@ class Conn:
         return until_ready(self.sock, self.session, call, *args)
 
     def close(self):
-        try:
-            self.session.set_blocking(True)
-            self.session.disconnect()
-        finally:
-            self.sock.close()
-
-
-def _session(kind, server, user=None):
-    return login(kind, server, user)
+        logout(self.session, self.sock)
 
 
 def _workdir(kind, server, user):
@@ -144,7 +135,7 @@ def _workdir(kind, server, user):
 
 
 def make_conn(kind, server, user=None):
-    session, sock, user = _session(kind, server, user)
+    session, sock, user = login(kind, server, user)
     local, remote = _workdir(kind, server, user)
     try:
         return Conn(kind, server, user, session, sock, local, remote)
@@ -193,7 +184,7 @@ def symlink_status_misread(sshd):
     fails on request id 0 is reported as a success.  Probe: the first request of
     a fresh SFTP session (id 0) is a symlink that must fail (the name exists).
     """
-    session, sock, _ = _session("sshd", sshd)
+    session, sock, _ = login("sshd", sshd)
     try:
         sftp = session.sftp_init()
         try:
@@ -212,16 +203,6 @@ def symlink_status_misread(sshd):
 # helpers
 # ---------------------------------------------------------------------------
 
-def digest(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_digest(path):
-    sha = hashlib.sha256()
-    with open(path, "rb") as fobj:
-        for block in iter(lambda: fobj.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def put_local(path, data, mode=0o644):
