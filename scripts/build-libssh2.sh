@@ -221,8 +221,11 @@ got="$(installed_version || true)"
 [[ "$got" == "$LIBSSH2_VERSION" ]] || die "pkg-config reports libssh2 '$got', expected $LIBSSH2_VERSION"
 SO="$PREFIX/lib/libssh2.so"
 [[ -e "$SO" ]] || die "$SO was not installed"
+# Capture the symbol table first: `nm | grep -q` under pipefail fails at
+# random, because grep exits at the first match and nm dies of SIGPIPE.
+exported="$(nm -D --defined-only "$SO")"
 for sym in libssh2_channel_signal_ex libssh2_trace_sethandler; do
-    nm -D --defined-only "$SO" | grep -qw "$sym" || die "$SO does not export $sym"
+    grep -qw "$sym" <<<"$exported" || die "$SO does not export $sym"
 done
 grep -q '^ENABLE_DEBUG_LOGGING:BOOL=ON$' "$BUILD_DIR/CMakeCache.txt" \
     || die "ENABLE_DEBUG_LOGGING is not ON in the cmake cache"

@@ -22,7 +22,8 @@ packages=(libssh2-1-dev openssh-server openssh-client pkg-config cmake gcc make
           pypy3 pypy3-venv pypy3-dev procps)
 missing=()
 for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    [[ "$status" == *"ok installed"* ]] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
