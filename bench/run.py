@@ -1,4 +1,4 @@
-"""Benchmark suite: ssh2cffi (CPython, PyPy) against ssh2-python, plain C and OpenSSH.
+"""Benchmark suite: ssh2cffi (CPython, PyPy) against ssh2-python, paramiko, plain C and OpenSSH.
 
 Starts one OpenSSH sshd on loopback (tests/servers.py), then runs every
 workload in a fresh interpreter per measurement, the implementations in
@@ -27,14 +27,24 @@ MiB = 1024 * 1024
 BIG = 256 * MiB
 BIG_FILE = "/tmp/ssh2cffi-bench-256M.bin"
 
+SSH2_DRIVER = os.path.join(HERE, "workloads.py")  # ssh2cffi and ssh2-python: one API
+PARAMIKO_DRIVER = os.path.join(HERE, "workloads_paramiko.py")
+# name -> (interpreter, package, driver script)
 PYTHON_IMPLS = {
-    "ssh2cffi CPython": (os.path.join(REPO, ".venv/cpython-1.11/bin/python"), "ssh2cffi"),
-    "ssh2cffi PyPy": (os.path.join(REPO, ".venv/pypy-1.11/bin/python"), "ssh2cffi"),
-    "ssh2-python CPython": (os.path.join(REPO, ".venv/bench-ssh2-python/bin/python"), "ssh2"),
+    "ssh2cffi CPython": (os.path.join(REPO, ".venv/cpython-1.11/bin/python"), "ssh2cffi", SSH2_DRIVER),
+    "ssh2cffi PyPy": (os.path.join(REPO, ".venv/pypy-1.11/bin/python"), "ssh2cffi", SSH2_DRIVER),
+    "ssh2-python CPython": (os.path.join(REPO, ".venv/bench-ssh2-python/bin/python"), "ssh2", SSH2_DRIVER),
+    "paramiko CPython": (os.path.join(REPO, ".venv/bench-paramiko-cpython/bin/python"), "paramiko",
+                         PARAMIKO_DRIVER),
+    "paramiko PyPy": (os.path.join(REPO, ".venv/bench-paramiko-pypy/bin/python"), "paramiko",
+                      PARAMIKO_DRIVER),
 }
 C_BINARY = os.path.join(REPO, ".deps/bench/raw_libssh2")
 ALL_PY = list(PYTHON_IMPLS)
 CFFI_ONLY = ["ssh2cffi CPython", "ssh2cffi PyPy"]
+SSH2_API = CFFI_ONLY + ["ssh2-python CPython"]  # what parallel-ssh's native client runs on
+# The bulk helpers have no ssh2-python counterpart; paramiko's get/put are its own.
+BULK = CFFI_ONLY + ["paramiko CPython", "paramiko PyPy"]
 
 # name -> (workload, args, python implementations, C mode (mode, arg, BUF) or None,
 #          OpenSSH sftp command or None, higher is better)
@@ -46,12 +56,14 @@ WORKLOADS = {
     "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY, ("sftp", BIG_FILE, 2 * MiB), None, True),
     "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, None, None, True),
     "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, None, None, True),
-    "SFTP.get bulk download": ("sftp_get", [BIG_FILE], CFFI_ONLY, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
-    "SFTP.put bulk upload": ("sftp_put", [BIG_FILE], CFFI_ONLY, None, "put %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
+    "SFTP.get bulk download": ("sftp_get", [BIG_FILE], BULK, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
+    "SFTP.put bulk upload": ("sftp_put", [BIG_FILE], BULK, None, "put %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
     "binding overhead: non-blocking read() on idle channel": ("nb_read_overhead", [1000000], ALL_PY, None, None, True),
     "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY, None, None, True),
     "SFTP stat": ("sftp_stat", [20000], ALL_PY, None, None, True),
     "50 concurrent sessions (threads)": ("many_sessions", [50], ALL_PY, None, None, False),
+    "50 concurrent sessions (parallel-ssh, gevent)": ("many_sessions_pssh", [50], SSH2_API,
+                                                      None, None, False),
 }
 DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB reads",
                             "SFTP.get bulk download", "SFTP.put bulk upload"]
@@ -59,8 +71,8 @@ DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB 
 
 def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
                cipher: Optional[str]) -> float:
-    python, package = PYTHON_IMPLS[impl]
-    cmd = [python, os.path.join(HERE, "workloads.py"), "--package", package,
+    python, package, driver = PYTHON_IMPLS[impl]
+    cmd = [python, driver, "--package", package,
            "--port", str(server.port), "--key", server.key_paths["id_ed25519"]]
     if cipher:
         cmd += ["--cipher", cipher]
@@ -100,6 +112,8 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
         samples: Dict[str, List[float]] = {}
         for _ in range(rounds):  # implementations in alternation, round after round
             for impl in impls:
+                if not os.path.exists(PYTHON_IMPLS[impl][0]):
+                    continue  # that interpreter was not set up: no column for it
                 samples.setdefault(impl, []).append(run_python(impl, workload, args, server, cipher))
             if c_mode and os.path.exists(C_BINARY):
                 samples.setdefault("plain C", []).append(run_c(*c_mode, server, cipher))
@@ -113,7 +127,8 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
 def unit_of(name: str) -> str:
     workload = WORKLOADS[name][0]
     return {"nb_read_overhead": "calls/s", "ping_pong": "trips/s", "sftp_stat": "ops/s",
-            "many_sessions": "s (lower is better)"}.get(workload, "MB/s")
+            "many_sessions": "s (lower is better)",
+            "many_sessions_pssh": "s (lower is better)"}.get(workload, "MB/s")
 
 
 def ratios(row: Dict[str, float], higher: bool) -> Dict[str, str]:
@@ -128,6 +143,10 @@ def ratios(row: Dict[str, float], higher: bool) -> Dict[str, str]:
             out["%s / ssh2-python" % impl] = "%.2fx" % (value / base if higher else base / value)
         if c:
             out["%s / C" % impl] = "%.2fx" % (value / c)
+        paramiko = row.get(impl.replace("ssh2cffi", "paramiko"))
+        if paramiko:
+            out["%s / paramiko same interpreter" % impl] = "%.2fx" % (
+                value / paramiko if higher else paramiko / value)
         if "OpenSSH sftp" in row:
             out["%s / OpenSSH" % impl] = "%.2fx" % (value / row["OpenSSH sftp"])
     return out

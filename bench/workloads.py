@@ -169,6 +169,24 @@ def many_sessions(pkg, port, key, count):
     return elapsed, "s"
 
 
+def many_sessions_pssh(pkg, port, key, count):
+    """parallel-ssh's gevent client: ``count`` sessions to the one server, one command each."""
+    if pkg == "ssh2cffi":
+        importlib.import_module("ssh2cffi.compat").register()  # pssh imports ssh2.*
+    from pssh.clients.native import ParallelSSHClient
+
+    start = time.perf_counter()
+    client = ParallelSSHClient(["127.0.0.1"] * count, port=port, user="root", pkey=key,
+                               pool_size=count, num_retries=1)
+    output = client.run_command("echo ok")
+    client.join(output)
+    lines = [list(host_output.stdout) for host_output in output]
+    elapsed = time.perf_counter() - start
+    assert lines == [["ok"]] * count, lines[:3]
+    assert [host_output.exit_code for host_output in output] == [0] * count
+    return elapsed, "s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--package", default="ssh2cffi")
@@ -180,8 +198,8 @@ def main() -> None:
     opts = parser.parse_args()
     pkg = opts.package
     numbers = [int(a) if a.isdigit() else a for a in opts.args]
-    if opts.workload == "many_sessions":
-        value, unit = many_sessions(pkg, opts.port, opts.key, *numbers)
+    if opts.workload.startswith("many_sessions"):
+        value, unit = globals()[opts.workload](pkg, opts.port, opts.key, *numbers)
     else:
         session, sock = connect(pkg, opts.port, opts.key, opts.cipher)
         value, unit = globals()[opts.workload](pkg, session, *numbers)

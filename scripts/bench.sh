@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: ssh2cffi on CPython and PyPy (libssh2 1.11.1) against ssh2-python
-# (its PyPI wheel bundles libssh2 1.11.1), plain C on the same libssh2 and
+# (its PyPI wheel bundles libssh2 1.11.1), paramiko (CPython and PyPy), plain C on the same libssh2 and
 # OpenSSH's sftp.  Writes bench/results/results.{json,md,png}.
 # Extra arguments go to bench/run.py (--rounds N, --only NAME...).
 set -euo pipefail
@@ -11,6 +11,14 @@ venv="$REPO/.venv/bench-ssh2-python"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check ssh2-python==1.2.0.post1
 "$REPO/.venv/cpython-1.11/bin/python" -m pip install -q --disable-pip-version-check matplotlib
+
+# paramiko on both interpreters (PyPy 3.9 needs cryptography < 44 and bcrypt 4.0.1).
+for interp in cpython pypy; do
+    venv="$REPO/.venv/bench-paramiko-$interp"
+    python=python3; [ "$interp" = pypy ] && python=pypy3
+    [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REPO/bench/requirements-paramiko.txt"
+done
 
 # The C anchor, built against the same libssh2 1.11.1 as ssh2cffi.
 src="$REPO/../shared/bench/raw_libssh2.c"
