@@ -39,28 +39,31 @@ PYTHON_IMPLS = {
     "paramiko PyPy": (os.path.join(REPO, ".venv/bench-paramiko-pypy/bin/python"), "paramiko",
                       PARAMIKO_DRIVER),
 }
-C_BINARY = os.path.join(REPO, ".deps/bench/raw_libssh2")
+C_BINARY = os.path.join(REPO, ".deps/bench/raw_libssh2")  # ../shared/bench/raw_libssh2.c
+C_ANCHORS = os.path.join(REPO, ".deps/bench/anchors")      # bench/c/anchors.c
 ALL_PY = list(PYTHON_IMPLS)
 CFFI_ONLY = ["ssh2cffi CPython", "ssh2cffi PyPy"]
 SSH2_API = CFFI_ONLY + ["ssh2-python CPython"]  # what parallel-ssh's native client runs on
 # The bulk helpers have no ssh2-python counterpart; paramiko's get/put are its own.
 BULK = CFFI_ONLY + ["paramiko CPython", "paramiko PyPy"]
 
-# name -> (workload, args, python implementations, C mode (mode, arg, BUF) or None,
+# name -> (workload, args, python implementations, C anchor (binary, mode, arg, BUF) or None,
 #          OpenSSH sftp command or None, higher is better)
 WORKLOADS = {
-    "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, ("exec", BIG, 1024), None, True),
-    "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, ("exec", BIG, 32768), None, True),
-    "exec stream, 256 KiB reads": ("exec_stream", [BIG, 262144], ALL_PY, ("exec", BIG, 262144), None, True),
-    "SFTP download, 64 KiB reads": ("sftp_download", [BIG_FILE, 65536], ALL_PY, ("sftp", BIG_FILE, 65536), None, True),
-    "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY, ("sftp", BIG_FILE, 2 * MiB), None, True),
-    "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, None, None, True),
-    "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, None, None, True),
+    "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, (C_BINARY, "exec", BIG, 1024), None, True),
+    "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, (C_BINARY, "exec", BIG, 32768), None, True),
+    "exec stream, 256 KiB reads": ("exec_stream", [BIG, 262144], ALL_PY, (C_BINARY, "exec", BIG, 262144), None, True),
+    "SFTP download, 64 KiB reads": ("sftp_download", [BIG_FILE, 65536], ALL_PY, (C_BINARY, "sftp", BIG_FILE, 65536), None, True),
+    "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY, (C_BINARY, "sftp", BIG_FILE, 2 * MiB), None, True),
+    "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, (C_ANCHORS, "upload", BIG, 65536), None, True),
+    "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, (C_ANCHORS, "upload", BIG, MiB), None, True),
     "SFTP.get bulk download": ("sftp_get", [BIG_FILE], BULK, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
     "SFTP.put bulk upload": ("sftp_put", [BIG_FILE], BULK, None, "put %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
-    "binding overhead: non-blocking read() on idle channel": ("nb_read_overhead", [1000000], ALL_PY, None, None, True),
-    "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY, None, None, True),
-    "SFTP stat": ("sftp_stat", [20000], ALL_PY, None, None, True),
+    "binding overhead: non-blocking read() on idle channel": ("nb_read_overhead", [1000000], ALL_PY,
+                                                               (C_ANCHORS, "nbread", 1000000, 0), None, True),
+    "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY,
+                                    (C_ANCHORS, "pingpong", 20000, 0), None, True),
+    "SFTP stat": ("sftp_stat", [20000], ALL_PY, (C_ANCHORS, "stat", 20000, 0), None, True),
     "50 concurrent sessions (threads)": ("many_sessions", [50], ALL_PY, None, None, False),
     "50 concurrent sessions (parallel-ssh, gevent)": ("many_sessions_pssh", [50], SSH2_API,
                                                       None, None, False),
@@ -83,11 +86,12 @@ def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
     return json.loads(out.stdout.strip().splitlines()[-1])["value"]
 
 
-def run_c(mode: str, arg, buf: int, server: OpenSSHServer, cipher: Optional[str]) -> float:
+def run_c(binary: str, mode: str, arg, buf: int, server: OpenSSHServer,
+          cipher: Optional[str]) -> float:
     env = dict(os.environ, NODELAY="1", BUF=str(buf))
     if cipher:
         env["CIPHER"] = cipher
-    out = subprocess.run([C_BINARY, str(server.port), server.key_paths["id_ed25519"], mode,
+    out = subprocess.run([binary, str(server.port), server.key_paths["id_ed25519"], mode,
                           str(arg)], capture_output=True, text=True, timeout=600, env=env)
     if out.returncode != 0:
         raise RuntimeError("C %s failed: %s" % (mode, out.stderr))
@@ -115,7 +119,7 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
                 if not os.path.exists(PYTHON_IMPLS[impl][0]):
                     continue  # that interpreter was not set up: no column for it
                 samples.setdefault(impl, []).append(run_python(impl, workload, args, server, cipher))
-            if c_mode and os.path.exists(C_BINARY):
+            if c_mode and os.path.exists(c_mode[0]):
                 samples.setdefault("plain C", []).append(run_c(*c_mode, server, cipher))
             if openssh:
                 samples.setdefault("OpenSSH sftp", []).append(run_openssh(openssh, server, cipher))

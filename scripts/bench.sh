@@ -30,4 +30,6 @@ if [ -f "$src" ]; then
 else
     echo "[bench] $src not found: no plain-C anchor in this run" >&2
 fi
+cc -O2 -Wall -o "$REPO/.deps/bench/anchors" "$REPO/bench/c/anchors.c" -I"$prefix/include" \
+   -L"$prefix/lib" -Wl,-rpath,"$prefix/lib" -lssh2
 exec "$REPO/.venv/cpython-1.11/bin/python" "$REPO/bench/run.py" "$@"
