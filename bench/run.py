@@ -41,6 +41,8 @@ PYTHON_IMPLS = {
 }
 C_BINARY = os.path.join(REPO, ".deps/bench/raw_libssh2")  # ../shared/bench/raw_libssh2.c
 C_ANCHORS = os.path.join(REPO, ".deps/bench/anchors")      # bench/c/anchors.c
+# Each C anchor is built twice (scripts/bench.sh): column label -> binary suffix.
+C_BUILDS = {"plain C": "", "plain C, ssh2-python's libs": "-ssh2-python-libs"}
 ALL_PY = list(PYTHON_IMPLS)
 CFFI_ONLY = ["ssh2cffi CPython", "ssh2cffi PyPy"]
 SSH2_API = CFFI_ONLY + ["ssh2-python CPython"]  # what parallel-ssh's native client runs on
@@ -119,8 +121,10 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
                 if not os.path.exists(PYTHON_IMPLS[impl][0]):
                     continue  # that interpreter was not set up: no column for it
                 samples.setdefault(impl, []).append(run_python(impl, workload, args, server, cipher))
-            if c_mode and os.path.exists(c_mode[0]):
-                samples.setdefault("plain C", []).append(run_c(*c_mode, server, cipher))
+            for label, suffix in C_BUILDS.items():
+                if c_mode and os.path.exists(c_mode[0] + suffix):
+                    samples.setdefault(label, []).append(
+                        run_c(c_mode[0] + suffix, *c_mode[1:], server, cipher))
             if openssh:
                 samples.setdefault("OpenSSH sftp", []).append(run_openssh(openssh, server, cipher))
         results[name] = {impl: statistics.median(values) for impl, values in samples.items()}
@@ -153,11 +157,14 @@ def ratios(row: Dict[str, float], higher: bool) -> Dict[str, str]:
                 value / paramiko if higher else paramiko / value)
         if "OpenSSH sftp" in row:
             out["%s / OpenSSH" % impl] = "%.2fx" % (value / row["OpenSSH sftp"])
+    c_theirs = row.get("plain C, ssh2-python's libs")
+    if base and c_theirs:
+        out["ssh2-python / C on its libs"] = "%.2fx" % (base / c_theirs)
     return out
 
 
 def markdown(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
-    impls = ALL_PY + ["plain C", "OpenSSH sftp"]
+    impls = ALL_PY + list(C_BUILDS) + ["OpenSSH sftp"]
     lines = []
     for config, rows in results.items():
         lines.append("### %s\n" % config)

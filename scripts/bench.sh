@@ -7,9 +7,9 @@ set -euo pipefail
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 "$REPO/scripts/setup.sh" cpython-1.11 pypy-1.11
 
-venv="$REPO/.venv/bench-ssh2-python"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check ssh2-python==1.2.0.post1
+venv_ssh2_python="$REPO/.venv/bench-ssh2-python"
+[ -x "$venv_ssh2_python/bin/python" ] || python3 -m venv "$venv_ssh2_python"
+"$venv_ssh2_python/bin/python" -m pip install -q --disable-pip-version-check ssh2-python==1.2.0.post1
 "$REPO/.venv/cpython-1.11/bin/python" -m pip install -q --disable-pip-version-check matplotlib
 
 # paramiko on both interpreters (PyPy 3.9 needs cryptography < 44 and bcrypt 4.0.1).
@@ -20,16 +20,27 @@ for interp in cpython pypy; do
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REPO/bench/requirements-paramiko.txt"
 done
 
-# The C anchor, built against the same libssh2 1.11.1 as ssh2cffi.
-src="$REPO/../shared/bench/raw_libssh2.c"
+# The C anchors, each built twice: against the same libssh2 1.11.1 as ssh2cffi,
+# and against the libssh2 + libcrypto that ssh2-python's wheel bundles (DT_RPATH,
+# so the bundled libssh2 finds its bundled libcrypto too).  The second build
+# separates what the binding costs from what the library build costs.
 prefix="$REPO/.deps/libssh2-1.11.1"
-if [ -f "$src" ]; then
-    mkdir -p "$REPO/.deps/bench"
-    cc -O2 -o "$REPO/.deps/bench/raw_libssh2" "$src" -I"$prefix/include" -L"$prefix/lib" \
+wheel_libs="$(echo "$venv_ssh2_python"/lib/python3*/site-packages/ssh2_python.libs)"
+wheel_libssh2="$(echo "$wheel_libs"/libssh2-*.so*)"
+mkdir -p "$REPO/.deps/bench"
+build_anchor() {  # NAME SOURCE
+    cc -O2 -Wall -o "$REPO/.deps/bench/$1" "$2" -I"$prefix/include" -L"$prefix/lib" \
        -Wl,-rpath,"$prefix/lib" -lssh2
+    if [ -f "$wheel_libssh2" ]; then
+        cc -O2 -Wall -o "$REPO/.deps/bench/$1-ssh2-python-libs" "$2" -I"$prefix/include" \
+           "$wheel_libssh2" -Wl,--disable-new-dtags,-rpath,"$wheel_libs"
+    fi
+}
+src="$REPO/../shared/bench/raw_libssh2.c"
+if [ -f "$src" ]; then
+    build_anchor raw_libssh2 "$src"
 else
-    echo "[bench] $src not found: no plain-C anchor in this run" >&2
+    echo "[bench] $src not found: no plain-C throughput anchor in this run" >&2
 fi
-cc -O2 -Wall -o "$REPO/.deps/bench/anchors" "$REPO/bench/c/anchors.c" -I"$prefix/include" \
-   -L"$prefix/lib" -Wl,-rpath,"$prefix/lib" -lssh2
+build_anchor anchors "$REPO/bench/c/anchors.c"
 exec "$REPO/.venv/cpython-1.11/bin/python" "$REPO/bench/run.py" "$@"
