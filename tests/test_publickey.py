@@ -211,7 +211,10 @@ def test_publickey_init_on_a_server_without_the_subsystem(sshd):
     session.userauth_publickey_fromfile(sshd.user, sshd.key_paths["id_ed25519"])
     with pytest.raises(exceptions.PublicKeyInitError) as info:
         session.publickey_init()
-    assert "publickey subsystem" in str(info.value) and "refused" in str(info.value)
+    # libssh2 sometimes keeps the server's CHANNEL_FAILURE and sometimes loses
+    # it while closing the channel: the two messages differ, both name the cause.
+    assert str(info.value).startswith("Unable to start the publickey subsystem")
+    assert "refused" in str(info.value) or "CHANNEL_FAILURE" in str(info.value)
     assert info.value.errcode < 0
     assert isinstance(info.value, exceptions.PublicKeyError)
     session.disconnect()
