@@ -118,7 +118,7 @@ _SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
 
 KbdCallback = Callable[[bytes, bytes, List[str]], Sequence[StrOrBytes]]
 SignCallback = Callable[[bytes], bytes]
-X11Callback = Callable[[_Channel, str, int], Any]
+_X11Callback = Callable[[_Channel, str, int], Any]
 
 
 class _CallbackState:
@@ -134,7 +134,7 @@ class _CallbackState:
         self.kbd_callback: Optional[KbdCallback] = None
         self.sign_callback: Optional[SignCallback] = None
         self.error: Optional[BaseException] = None
-        self.x11_callback: Optional[X11Callback] = None
+        self.x11_callback: Optional[_X11Callback] = None
         # The Session, weakly: trace lines and X11 channels name it.  Once it
         # is gone (its pointer is being freed), they are dropped.
         self.session: Callable[[], Optional["Session"]] = lambda: None
@@ -859,7 +859,7 @@ class Session:
         _lib.libssh2_trace_sethandler(self._ptr, self._rec.keepalive, _lib._ssh2cffi_trace)
         _lib.libssh2_trace(self._ptr, mask)
 
-    def set_x11_callback(self, callback: Optional[X11Callback]) -> None:
+    def set_x11_callback(self, callback: Optional[_X11Callback]) -> None:
         """Accept forwarded X11 connections: ``callback(channel, host, port)`` gets each one.
 
         After ``Channel.x11_req()``, each X11 client the server forwards
