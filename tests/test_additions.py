@@ -809,3 +809,49 @@ def test_x11_callback_that_raises_is_logged(sshd, caplog):
 def test_set_x11_callback_bad_argument():
     with pytest.raises(TypeError):
         Session().set_x11_callback("not callable")
+
+
+# ---------------------------------------------------------------------------
+# lifetimes: callbacks set, objects dropped in any order (child interpreter)
+# ---------------------------------------------------------------------------
+
+def test_drop_orders_with_trace_and_x11_callbacks(sshd):
+    # A session with trace output (where available) and an X11 callback, its
+    # channels, the socket and a logging handler, dropped in every order: libssh2
+    # may trace while it frees, after the Session object is gone.
+    from helpers import run_python
+
+    body = """
+import gc, itertools, logging, os, socket
+from ssh2cffi.session import Session
+
+logging.basicConfig(level=logging.DEBUG, filename=os.devnull)
+HOST, PORT = os.environ["SSHD_HOST"], int(os.environ["SSHD_PORT"])
+USER, KEY = os.environ["SSHD_USER"], os.environ["SSHD_KEY"]
+for order in itertools.permutations(range(4)):
+    sock = socket.create_connection((HOST, PORT))
+    s = Session()
+    if Session.trace_supported():
+        s.set_trace(-1)
+    s.handshake(sock)
+    s.userauth_publickey_fromfile(USER, KEY)
+    s.set_x11_callback(lambda channel, host, port: None)
+    chans = [s.open_session(), s.open_session()]
+    chans[0].x11_req(0)
+    chans[0].execute("echo hi")
+    objects = [s, chans[0], chans[1], sock]
+    del s, chans
+    for position in order:
+        if position == 3:
+            objects[3].close()
+        objects[position] = None
+        gc.collect()
+gc.collect()
+print("ok")
+"""
+    env = {"SSHD_HOST": sshd.host, "SSHD_PORT": str(sshd.port),
+           "SSHD_USER": sshd.password_user or sshd.user,
+           "SSHD_KEY": sshd.key_paths["id_ed25519"]}
+    result = run_python(body, timeout=240, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
