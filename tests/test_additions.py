@@ -251,6 +251,28 @@ def test_readlink_of_a_file_raises(conn, symlink_status_misread):
         conn.sftp.readlink(conn.path("missing"))
 
 
+def test_sftp_additions_non_blocking(conn):
+    # EAGAIN is returned, not raised; calling again finishes the request
+    expected = _link(conn, "link", "target.txt")
+    with open(conn.local("a"), "w") as fobj:
+        fobj.write("data")
+    conn.session.set_blocking(False)
+    try:
+        assert conn.nb(conn.sftp.readlink, conn.path("link")) == expected
+        if HAS_1_11:
+            assert conn.nb(conn.sftp.posix_rename, conn.path("a"), conn.path("b")) == 0
+            handle = conn.nb(conn.sftp.open_ex_r, conn.path("b"), LIBSSH2_FXF_READ, 0)
+            while True:  # read() returns (EAGAIN, b"") rather than EAGAIN
+                result = handle.read()
+                if result[0] != LIBSSH2_ERROR_EAGAIN:
+                    break
+                conn.wait()
+            assert result == (4, b"data")
+            assert conn.nb(handle.close) == 0
+    finally:
+        conn.session.set_blocking(True)
+
+
 def test_readlink_bad_arguments(sshd_conn):
     with pytest.raises(TypeError):
         sshd_conn.sftp.readlink(3)
