@@ -48,6 +48,68 @@ static int libssh2_channel_signal_ex(LIBSSH2_CHANNEL *channel,
 }
 #endif
 
+/* The signature algorithm preference type (RSA user keys): 1.11.0 and up. */
+#ifdef LIBSSH2_METHOD_SIGN_ALGO
+#define SSH2CFFI_HAS_METHOD_SIGN_ALGO 1
+#else
+#define SSH2CFFI_HAS_METHOD_SIGN_ALGO 0
+#define LIBSSH2_METHOD_SIGN_ALGO 10
+#endif
+
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_USERAUTH_BANNER 1
+#else
+#define SSH2CFFI_HAS_USERAUTH_BANNER 0
+static int libssh2_userauth_banner(LIBSSH2_SESSION *session, char **banner)
+{
+    (void)session; (void)banner;
+    return LIBSSH2_ERROR_BAD_USE;
+}
+#endif
+
+/* Does this libssh2 produce trace output?  Without LIBSSH2DEBUG,
+   libssh2_trace() and libssh2_trace_sethandler() return 0 and do nothing, so
+   ask a throw-away session for one line: setting an error emits a
+   LIBSSH2_TRACE_ERROR line in debug builds.  No network involved.
+   1: yes, 0: no, -1: out of memory. */
+static void ssh2cffi_trace_probe(LIBSSH2_SESSION *session, void *context,
+                                 const char *message, size_t length)
+{
+    (void)session; (void)message; (void)length;
+    *(int *)context += 1;
+}
+
+static int ssh2cffi_trace_supported(void)
+{
+    int lines = 0;
+    LIBSSH2_SESSION *session = libssh2_session_init_ex(NULL, NULL, NULL, NULL);
+    if(!session)
+        return -1;
+    libssh2_trace_sethandler(session, &lines, ssh2cffi_trace_probe);
+    libssh2_trace(session, LIBSSH2_TRACE_ERROR);
+    libssh2_session_set_last_error(session, LIBSSH2_ERROR_BAD_USE,
+                                   "ssh2cffi trace probe");
+    libssh2_trace(session, 0);
+    libssh2_session_free(session);
+    return lines > 0;
+}
+
+/* The extern "Python" callback (cffi defines it after this preamble). */
+static void _ssh2cffi_x11(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *, const char *,
+                          int, void **);
+
+static void ssh2cffi_set_x11_callback(LIBSSH2_SESSION *session, int enable)
+{
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+    libssh2_session_callback_set2(session, LIBSSH2_CALLBACK_X11,
+                                  enable ? (libssh2_cb_generic *)_ssh2cffi_x11
+                                         : NULL);
+#else
+    libssh2_session_callback_set(session, LIBSSH2_CALLBACK_X11,
+                                 enable ? (void *)_ssh2cffi_x11 : NULL);
+#endif
+}
+
 /* Channel.write(): keep writing until all of buf is sent, the session would
    block, or libssh2 fails.  Returns the last libssh2 return code (0 for an
    empty buffer); *written receives the number of bytes sent. */
@@ -133,6 +195,34 @@ static void ssh2cffi_detach_socket(LIBSSH2_SESSION *session)
 #include <libssh2_sftp.h>
 
 #define SSH2CFFI_STAT_FIELDS 12
+
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_SFTP_POSIX_RENAME 1
+#define SSH2CFFI_HAS_SFTP_OPEN_EX_R 1
+#else
+#define SSH2CFFI_HAS_SFTP_POSIX_RENAME 0
+#define SSH2CFFI_HAS_SFTP_OPEN_EX_R 0
+static int libssh2_sftp_posix_rename_ex(LIBSSH2_SFTP *sftp,
+                                        const char *source_filename,
+                                        size_t source_filename_len,
+                                        const char *dest_filename,
+                                        size_t dest_filename_len)
+{
+    (void)sftp; (void)source_filename; (void)source_filename_len;
+    (void)dest_filename; (void)dest_filename_len;
+    return LIBSSH2_ERROR_BAD_USE;
+}
+
+static LIBSSH2_SFTP_HANDLE *libssh2_sftp_open_ex_r(
+    LIBSSH2_SFTP *sftp, const char *filename, size_t filename_len,
+    unsigned long flags, long mode, int open_type,
+    LIBSSH2_SFTP_ATTRIBUTES *attrs)
+{
+    (void)sftp; (void)filename; (void)filename_len; (void)flags; (void)mode;
+    (void)open_type; (void)attrs;
+    return NULL;
+}
+#endif
 
 static size_t ssh2cffi_stat_size(void)
 {

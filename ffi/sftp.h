@@ -138,3 +138,18 @@ int libssh2_sftp_stat_ex(LIBSSH2_SFTP *sftp, const char *path,
 int libssh2_sftp_symlink_ex(LIBSSH2_SFTP *sftp, const char *path,
                             unsigned int path_len, char *target,
                             unsigned int target_len, int link_type);
+
+/* libssh2 >= 1.11.0; stand-ins on older ones report misuse, and the flags
+   are 0. */
+#define SSH2CFFI_HAS_SFTP_POSIX_RENAME ...
+int libssh2_sftp_posix_rename_ex(LIBSSH2_SFTP *sftp, const char *source_filename,
+                                 size_t source_filename_len,
+                                 const char *dest_filename,
+                                 size_t dest_filename_len);
+#define SSH2CFFI_HAS_SFTP_OPEN_EX_R ...
+LIBSSH2_SFTP_HANDLE *libssh2_sftp_open_ex_r(LIBSSH2_SFTP *sftp,
+                                            const char *filename,
+                                            size_t filename_len,
+                                            unsigned long flags, long mode,
+                                            int open_type,
+                                            LIBSSH2_SFTP_ATTRIBUTES *attrs);

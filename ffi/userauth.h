@@ -2,6 +2,9 @@
 char *libssh2_userauth_list(LIBSSH2_SESSION *session, const char *username,
                             unsigned int username_len);
 int libssh2_userauth_authenticated(LIBSSH2_SESSION *session);
+/* libssh2 >= 1.11.0; a stand-in on older ones (SSH2CFFI_HAS_USERAUTH_BANNER 0). */
+#define SSH2CFFI_HAS_USERAUTH_BANNER ...
+int libssh2_userauth_banner(LIBSSH2_SESSION *session, char **banner);
 int libssh2_userauth_password_ex(LIBSSH2_SESSION *session,
                                  const char *username, unsigned int username_len,
                                  const char *password, unsigned int password_len,

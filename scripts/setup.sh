@@ -19,7 +19,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # -- Debian packages -----------------------------------------------------------
 packages=(libssh2-1-dev openssh-server openssh-client pkg-config cmake gcc make
           libssl-dev zlib1g-dev dpkg-dev python3 python3-venv python3-dev
-          pypy3 pypy3-venv pypy3-dev procps)
+          pypy3 pypy3-venv pypy3-dev procps xauth)
 missing=()
 for pkg in "${packages[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"

@@ -450,7 +450,9 @@ class AsyncSSHServer:
     An auth banner (:attr:`banner`) is sent before authentication.
 
     Exec commands: ``echo TEXT``, ``stderr TEXT``, ``exit N``,
-    ``signal NAME``, ``cat``, ``env NAME``, ``pty``, ``bytes N``,
+    ``signal NAME``, ``cat``, ``env NAME``, ``pty``, ``ptyinfo`` (terminal
+    type, size in characters and pixels, modes), ``winch`` (prints ``ready``,
+    then the first window-change size), ``bytes N``,
     ``sleep SECS``, ``drop``, ``hang``; anything else writes
     ``unknown command`` to stderr and exits 127.  A shell request starts a
     line echo shell (``"> " + line``) that ends on an ``exit`` line.  The
@@ -654,6 +656,30 @@ class AsyncSSHServer:
             else:
                 width, height = process.term_size[:2]
                 out.write(("%s %d %d\n" % (term, width, height)).encode())
+            process.exit(0)
+        elif name == "ptyinfo":
+            # term, size in characters and pixels, and the terminal modes
+            if process.term_type is None:
+                out.write(b"nopty\n")
+            else:
+                width, height, pixwidth, pixheight = process.term_size
+                modes = ",".join("%d=%d" % item
+                                 for item in sorted(process.term_modes.items()))
+                out.write(("%s %d %d %d %d %s\n" % (
+                    process.term_type, width, height, pixwidth, pixheight,
+                    modes or "-")).encode())
+            process.exit(0)
+        elif name == "winch":
+            # print "ready", then the size of the first window-change request
+            out.write(b"ready\n")
+            await out.drain()
+            try:
+                await process.stdin.read(1)
+                out.write(b"no window change\n")
+            except self._asyncssh.TerminalSizeChanged as change:
+                out.write(("%d %d %d %d\n" % (
+                    change.width, change.height, change.pixwidth,
+                    change.pixheight)).encode())
             process.exit(0)
         elif name == "bytes":
             total = int(arg)

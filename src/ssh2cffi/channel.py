@@ -33,6 +33,20 @@ _EAGAIN_RESULT = (_EAGAIN, b"")
 _EOF_RESULT = (0, b"")
 
 
+def _terminal_size(width: object, height: object, width_px: object,
+                   height_px: object) -> Tuple[int, int, int, int]:
+    """Terminal dimensions as C ints: TypeError for non-ints, ValueError out of range."""
+    sizes = []
+    for value, name in ((width, "width"), (height, "height"), (width_px, "width_px"),
+                        (height_px, "height_px")):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+        if not 0 <= value <= 0x7FFFFFFF:
+            raise ValueError("%s must be between 0 and 2**31-1, not %d" % (name, value))
+        sizes.append(value)
+    return sizes[0], sizes[1], sizes[2], sizes[3]
+
+
 def _version_text() -> str:
     return str(_ffi.string(_lib.libssh2_version(0)).decode())
 
@@ -115,12 +129,32 @@ class Channel:
             self.close()
 
     # -- requests ---------------------------------------------------------------
-    def pty(self, term: StrOrBytes = "vt100") -> int:
-        """Request a pseudo terminal (80x24) of type ``term``."""
+    def pty(self, term: StrOrBytes = "vt100", *, width: int = _lib.LIBSSH2_TERM_WIDTH,
+            height: int = _lib.LIBSSH2_TERM_HEIGHT, width_px: int = _lib.LIBSSH2_TERM_WIDTH_PX,
+            height_px: int = _lib.LIBSSH2_TERM_HEIGHT_PX, modes: bytes = b"") -> int:
+        """Request a pseudo terminal of type ``term``, 80x24 characters by default.
+
+        ssh2cffi additions (keyword-only): ``width``/``height`` in characters,
+        ``width_px``/``height_px`` in pixels (0: unknown), and ``modes``, the
+        encoded terminal modes of RFC 4254 section 8 (opcode byte, uint32
+        value, ..., ending with a 0 byte), e.g. ``b"\\x35\\0\\0\\0\\0\\0"`` turns echo off.
+        """
         name = _to_bytes(term, "term")
+        if not isinstance(modes, (bytes, bytearray, memoryview)):
+            raise TypeError("modes must be bytes, not %s" % type(modes).__name__)
+        encoded = bytes(modes)
+        sizes = _terminal_size(width, height, width_px, height_px)
         return self._check(_lib.libssh2_channel_request_pty_ex(
-            self._live(), name, len(name), _ffi.NULL, 0, _lib.LIBSSH2_TERM_WIDTH,
-            _lib.LIBSSH2_TERM_HEIGHT, _lib.LIBSSH2_TERM_WIDTH_PX, _lib.LIBSSH2_TERM_HEIGHT_PX))
+            self._live(), name, len(name), encoded, len(encoded), *sizes))
+
+    def pty_resize(self, width: int, height: int, width_px: int = 0, height_px: int = 0) -> int:
+        """Tell the server the terminal is now ``width`` x ``height`` characters
+        (``width_px`` x ``height_px`` pixels, 0: unknown); the remote program gets SIGWINCH.
+
+        An ssh2cffi addition.
+        """
+        sizes = _terminal_size(width, height, width_px, height_px)
+        return self._check(_lib.libssh2_channel_request_pty_size_ex(self._live(), *sizes))
 
     def execute(self, command: StrOrBytes) -> int:
         """Run ``command`` on the server (an ``exec`` request)."""

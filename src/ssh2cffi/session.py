@@ -1,5 +1,7 @@
 """``Session``: one SSH connection, as ssh2-python's ``ssh2.session``."""
+import logging as _logging
 import typing
+import weakref as _weakref
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import exceptions
@@ -84,6 +86,26 @@ LIBSSH2_METHOD_COMP_CS = MethodType(_lib.LIBSSH2_METHOD_COMP_CS)
 LIBSSH2_METHOD_COMP_SC = MethodType(_lib.LIBSSH2_METHOD_COMP_SC)
 LIBSSH2_METHOD_LANG_CS = MethodType(_lib.LIBSSH2_METHOD_LANG_CS)
 LIBSSH2_METHOD_LANG_SC = MethodType(_lib.LIBSSH2_METHOD_LANG_SC)
+#: Signature algorithms for RSA user keys (``"rsa-sha2-512,rsa-sha2-256"``).
+#: An ssh2cffi addition; libssh2 >= 1.11.0.
+LIBSSH2_METHOD_SIGN_ALGO = MethodType(_lib.LIBSSH2_METHOD_SIGN_ALGO)
+
+# Trace categories for Session.set_trace() (ssh2cffi additions), libssh2.h's values.
+LIBSSH2_TRACE_TRANS: int = _lib.LIBSSH2_TRACE_TRANS
+LIBSSH2_TRACE_KEX: int = _lib.LIBSSH2_TRACE_KEX
+LIBSSH2_TRACE_AUTH: int = _lib.LIBSSH2_TRACE_AUTH
+LIBSSH2_TRACE_CONN: int = _lib.LIBSSH2_TRACE_CONN
+LIBSSH2_TRACE_SCP: int = _lib.LIBSSH2_TRACE_SCP
+LIBSSH2_TRACE_SFTP: int = _lib.LIBSSH2_TRACE_SFTP
+LIBSSH2_TRACE_ERROR: int = _lib.LIBSSH2_TRACE_ERROR
+LIBSSH2_TRACE_PUBLICKEY: int = _lib.LIBSSH2_TRACE_PUBLICKEY
+LIBSSH2_TRACE_SOCKET: int = _lib.LIBSSH2_TRACE_SOCKET
+_TRACE_ALL = (LIBSSH2_TRACE_TRANS | LIBSSH2_TRACE_KEX | LIBSSH2_TRACE_AUTH | LIBSSH2_TRACE_CONN
+              | LIBSSH2_TRACE_SCP | LIBSSH2_TRACE_SFTP | LIBSSH2_TRACE_ERROR
+              | LIBSSH2_TRACE_PUBLICKEY | LIBSSH2_TRACE_SOCKET)
+_trace_logger = _logging.getLogger("ssh2cffi.trace")
+_logger = _logging.getLogger("ssh2cffi")
+_trace_support: List[bool] = []  # filled once, by Session.trace_supported()
 
 LIBSSH2_FLAG_SIGPIPE = FlagType(_lib.LIBSSH2_FLAG_SIGPIPE)
 LIBSSH2_FLAG_COMPRESS = FlagType(_lib.LIBSSH2_FLAG_COMPRESS)
@@ -96,6 +118,7 @@ _SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
 
 KbdCallback = Callable[[bytes, bytes, List[str]], Sequence[StrOrBytes]]
 SignCallback = Callable[[bytes], bytes]
+_X11Callback = Callable[[_Channel, str, int], Any]
 
 
 class _CallbackState:
@@ -105,12 +128,16 @@ class _CallbackState:
     and re-raised once the libssh2 call returns.
     """
 
-    __slots__ = ("kbd_callback", "sign_callback", "error")
+    __slots__ = ("kbd_callback", "sign_callback", "error", "x11_callback", "session")
 
     def __init__(self) -> None:
         self.kbd_callback: Optional[KbdCallback] = None
         self.sign_callback: Optional[SignCallback] = None
         self.error: Optional[BaseException] = None
+        self.x11_callback: Optional[_X11Callback] = None
+        # The Session, weakly: trace lines and X11 channels name it.  Once it
+        # is gone (its pointer is being freed), they are dropped.
+        self.session: Callable[[], Optional["Session"]] = lambda: None
 
     def reraise(self) -> None:
         error, self.error = self.error, None
@@ -169,6 +196,48 @@ def _ssh2cffi_sign(session: Any, sig: Any, sig_len: Any, data: Any,
         return -1
 
 
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_trace(session: Any, context: Any, message: Any, length: int) -> None:
+    # Called by libssh2 for each trace line.  Nothing may escape into C.
+    try:
+        owner = _ffi.from_handle(context).session()
+        if owner is None:
+            return
+        text = _ffi.unpack(message, length).decode("utf-8", "replace")
+        _trace_logger.debug("%s", text, extra={"session": owner})
+    except BaseException:  # noqa: BLE001 - a log line is not worth a crash
+        pass
+
+
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_x11(session: Any, channel: Any, shost: Any, sport: int, abstract: Any) -> None:
+    # libssh2 opened a forwarded X11 channel (inside some other libssh2 call).
+    # Nothing may escape into C: a failing callable is logged.
+    try:
+        state = _ffi.from_handle(abstract[0])
+        owner = state.session()
+        callback = state.x11_callback
+        if owner is None or callback is None:
+            return  # libssh2 keeps the channel; it is freed with the session
+        wrapped = _Channel._wrap(owner, channel)
+        host = "" if shost == _ffi.NULL else _ffi.string(shost).decode("utf-8", "replace")
+        callback(wrapped, host, int(sport))
+    except BaseException:  # noqa: BLE001
+        try:
+            _logger.exception("the X11 callback raised")
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _version_text() -> str:
+    return str(_ffi.string(_lib.libssh2_version(0)).decode())
+
+
+def _needs_1_11(what: str) -> "NotImplementedError":
+    return NotImplementedError("%s needs libssh2 >= 1.11.0; ssh2cffi was built against "
+                               "libssh2 %s" % (what, _version_text()))
+
+
 def _socket_fd(sock: Any) -> int:
     """The file descriptor of an int or of an object with fileno(), as ssh2-python takes it."""
     if isinstance(sock, int):
@@ -187,7 +256,12 @@ def _method_value(method_type: object) -> int:
     if not isinstance(method_type, MethodType):
         raise TypeError("method_type must be a MethodType such as LIBSSH2_METHOD_KEX, not %s"
                         % type(method_type).__name__)
+    if method_type._value == _SIGN_ALGO and not _lib.SSH2CFFI_HAS_METHOD_SIGN_ALGO:
+        raise _needs_1_11("LIBSSH2_METHOD_SIGN_ALGO")
     return method_type._value
+
+
+_SIGN_ALGO: int = _lib.LIBSSH2_METHOD_SIGN_ALGO
 
 
 class Session:
@@ -203,6 +277,7 @@ class Session:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # ssh2-python ignores constructor arguments; so do we.
         self._callbacks = _CallbackState()
+        self._callbacks.session = _weakref.ref(self)
         handle = _ffi.new_handle(self._callbacks)
         raw = _lib.libssh2_session_init_ex(_ffi.NULL, _ffi.NULL, _ffi.NULL, handle)
         if raw == _ffi.NULL:
@@ -665,6 +740,8 @@ class Session:
     def supported_algs(self, method_type: MethodType) -> List[str]:
         """Algorithms this libssh2 supports for ``method_type``."""
         value = _method_value(method_type)
+        if value == _SIGN_ALGO:
+            return []  # libssh2 keeps no list: the crypto backend decides per key
         algs = _ffi.new("const char ***")
         count = _lib.libssh2_session_supported_algs(self._ptr, value, algs)
         if count < 0:
@@ -706,3 +783,96 @@ class Session:
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
         return int(_lib.libssh2_session_set_last_error(
             self._ptr, int(errcode), _to_cstring(errmsg, "errmsg")))
+
+    # -- ssh2cffi additions: banners, trace output, X11 forwarding -----------------
+    def banner_set(self, banner: StrOrBytes) -> int:
+        """Set the identification line sent in the handshake (call before ``handshake()``).
+
+        ``banner`` is the whole line without CR LF, ``SSH-2.0-`` followed by
+        the software name, e.g. ``"SSH-2.0-myclient_1.0"`` (RFC 4253 4.2: at
+        most 253 characters here).  An ssh2cffi addition.
+        """
+        line = _to_cstring(banner, "banner")
+        if not line.startswith(b"SSH-2.0-") or len(line) <= 8:
+            raise ValueError("banner must start with 'SSH-2.0-' followed by a software name")
+        if len(line) > 253 or b"\r" in line or b"\n" in line:
+            raise ValueError("banner must be one line of at most 253 characters")
+        return self._check(_lib.libssh2_session_banner_set(self._ptr, line))
+
+    def banner_get(self) -> Optional[str]:
+        """The server's identification line (``"SSH-2.0-OpenSSH_9.2p1 ..."``), or None
+        before the handshake.  An ssh2cffi addition."""
+        line = _lib.libssh2_session_banner_get(self._ptr)
+        if line == _ffi.NULL:
+            return None
+        return str(_ffi.string(line).decode("utf-8", "replace"))
+
+    def userauth_banner(self) -> Optional[str]:
+        """The server's user-authentication banner (SSH_MSG_USERAUTH_BANNER), or None.
+
+        libssh2 records the banner while ``userauth_list()`` asks the server
+        for its methods, so call that first.  None when the server sent no
+        banner.  An ssh2cffi addition; needs libssh2 >= 1.11.0 (older
+        builds raise NotImplementedError).
+        """
+        if not _lib.SSH2CFFI_HAS_USERAUTH_BANNER:
+            raise _needs_1_11("Session.userauth_banner")
+        text = _ffi.new("char **")
+        rc = _lib.libssh2_userauth_banner(self._ptr, text)
+        if rc == _lib.LIBSSH2_ERROR_MISSING_USERAUTH_BANNER or text[0] == _ffi.NULL:
+            return None
+        self._check(rc)
+        return str(_ffi.string(text[0]).decode("utf-8", "replace"))
+
+    @staticmethod
+    def trace_supported() -> bool:
+        """True when the linked libssh2 was built with debug logging (trace output).
+
+        Debian's libssh2 packages are built without it.  An ssh2cffi addition.
+        """
+        if not _trace_support:
+            found = _lib.ssh2cffi_trace_supported()
+            if found < 0:
+                raise MemoryError("libssh2_session_init_ex failed")
+            _trace_support.append(bool(found))
+        return _trace_support[0]
+
+    def set_trace(self, bitmask: int) -> None:
+        """Send libssh2's trace lines for the LIBSSH2_TRACE_* categories in ``bitmask``
+        to the ``logging`` logger ``"ssh2cffi.trace"`` (level DEBUG); -1 sends all of
+        them, 0 none.
+
+        Each record has a ``session`` attribute, this Session.  Raises
+        NotImplementedError when libssh2 was built without debug logging (see
+        ``trace_supported()``).  An ssh2cffi addition.
+        """
+        mask = _to_int(bitmask, "bitmask")
+        if not -2 ** 31 <= mask < 2 ** 31:
+            raise ValueError("bitmask must be a C int combining LIBSSH2_TRACE_* values "
+                             "(-1: all), not %r" % (bitmask,))
+        if mask & _TRACE_ALL and not self.trace_supported():
+            raise NotImplementedError(
+                "libssh2 %s was built without debug logging (LIBSSH2DEBUG), so it has no "
+                "trace output; build libssh2 with -DENABLE_DEBUG_LOGGING=ON" % _version_text())
+        # The context is the session's callback-state handle, which the
+        # session record keeps alive as long as the LIBSSH2_SESSION.
+        _lib.libssh2_trace_sethandler(self._ptr, self._rec.keepalive, _lib._ssh2cffi_trace)
+        _lib.libssh2_trace(self._ptr, mask)
+
+    def set_x11_callback(self, callback: Optional[_X11Callback]) -> None:
+        """Accept forwarded X11 connections: ``callback(channel, host, port)`` gets each one.
+
+        After ``Channel.x11_req()``, each X11 client the server forwards
+        arrives as a new Channel, during whatever libssh2 call reads the
+        server's packets (often a ``read()`` on another channel).  The callable
+        gets that Channel and the X11 client's address, and should only keep
+        the channel (for example in a list) for the program to serve later:
+        calling into this session from inside the callback is not allowed.
+        An exception it raises is logged to the ``"ssh2cffi"`` logger.
+        ``None`` refuses X11 connections again (libssh2's default).
+        An ssh2cffi addition.
+        """
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable or None")
+        self._callbacks.x11_callback = callback
+        _lib.ssh2cffi_set_x11_callback(self._ptr, callback is not None)

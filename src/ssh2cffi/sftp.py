@@ -65,12 +65,43 @@ LIBSSH2_SFTP_S_IXOTH: int = _lib.LIBSSH2_SFTP_S_IXOTH
 # SFTP status codes (SFTP.last_error()) and their names, for error messages.
 _FX_NAMES: Dict[int, str] = {
     getattr(_lib, name): name for name in dir(_lib) if name.startswith("LIBSSH2_FX_")}
+# What each status means, for error messages (RFC draft-ietf-secsh-filexfer-13 9.1).
+_FX_MEANINGS: Dict[str, str] = {
+    "LIBSSH2_FX_OK": "success", "LIBSSH2_FX_EOF": "end of file",
+    "LIBSSH2_FX_NO_SUCH_FILE": "no such file", "LIBSSH2_FX_PERMISSION_DENIED":
+    "permission denied", "LIBSSH2_FX_FAILURE": "failure (the server gave no reason)",
+    "LIBSSH2_FX_BAD_MESSAGE": "badly formed request", "LIBSSH2_FX_NO_CONNECTION":
+    "no connection", "LIBSSH2_FX_CONNECTION_LOST": "connection lost",
+    "LIBSSH2_FX_OP_UNSUPPORTED": "operation not supported by the server",
+    "LIBSSH2_FX_INVALID_HANDLE": "invalid handle", "LIBSSH2_FX_NO_SUCH_PATH":
+    "no such path", "LIBSSH2_FX_FILE_ALREADY_EXISTS": "file already exists",
+    "LIBSSH2_FX_WRITE_PROTECT": "write protected", "LIBSSH2_FX_NO_MEDIA": "no media",
+    "LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM": "no space left on the file system",
+    "LIBSSH2_FX_QUOTA_EXCEEDED": "quota exceeded", "LIBSSH2_FX_UNKNOWN_PRINCIPAL":
+    "unknown principal", "LIBSSH2_FX_LOCK_CONFLICT": "lock conflict",
+    "LIBSSH2_FX_DIR_NOT_EMPTY": "directory not empty", "LIBSSH2_FX_NOT_A_DIRECTORY":
+    "not a directory", "LIBSSH2_FX_INVALID_FILENAME": "invalid file name",
+    "LIBSSH2_FX_LINK_LOOP": "too many symbolic links"}
 _SFTP_PROTOCOL: int = _lib.LIBSSH2_ERROR_SFTP_PROTOCOL
 _RENAME_ALL_FLAGS: int = (_lib.LIBSSH2_SFTP_RENAME_OVERWRITE | _lib.LIBSSH2_SFTP_RENAME_ATOMIC
                           | _lib.LIBSSH2_SFTP_RENAME_NATIVE)
 #: Read/write size of the bulk transfers (get/put).  libssh2 keeps requests
 #: for the whole buffer in flight, so large reads are much faster than small ones.
 BULK_TRANSFER_SIZE = 2 * 1024 * 1024
+
+
+def _status_text(status: int) -> str:
+    """``LIBSSH2_FX_NO_SUCH_FILE (2, no such file)``: an SFTP status code, readable."""
+    name = _FX_NAMES.get(status)
+    if name is None:
+        return "SFTP status (%d, not a known status code)" % status
+    return "%s (%d, %s)" % (name, status, _FX_MEANINGS.get(name, "?"))
+
+
+def _needs_1_11(what: str) -> NotImplementedError:
+    return NotImplementedError("%s needs libssh2 >= 1.11.0; ssh2cffi was built against "
+                               "libssh2 %s" % (what, _ffi.string(_lib.libssh2_version(0))
+                                               .decode()))
 
 
 class SFTP:
@@ -119,9 +150,8 @@ class SFTP:
         if int(_lib.libssh2_session_last_errno(self._srec.ptr)) == rc:
             message = _session_message(self._srec.ptr)
         if rc == _SFTP_PROTOCOL and self._srec.usable:
-            status = int(_lib.libssh2_sftp_last_error(self._ptr))
-            message = "%s: %s (%d)" % (message or "SFTP failure",
-                                      _FX_NAMES.get(status, "SFTP status"), status)
+            message = "%s: %s" % (message or "SFTP failure",
+                                  _status_text(int(_lib.libssh2_sftp_last_error(self._ptr))))
         if path is not None:
             message = "%s for path %r" % (message or "failure", os.fsdecode(path))
         raise _make_error(rc, message)
@@ -253,6 +283,94 @@ class SFTP:
     def last_error(self) -> int:
         """The SFTP status code (LIBSSH2_FX_*) of the last failed SFTP request."""
         return int(_lib.libssh2_sftp_last_error(self._live()))
+
+    # -- ssh2cffi additions ---------------------------------------------------------------------
+    def last_error_text(self) -> str:
+        """``last_error()`` as text: ``"LIBSSH2_FX_NO_SUCH_FILE (2, no such file)"``.
+
+        The same text SFTP exceptions carry.  An ssh2cffi addition.
+        """
+        return _status_text(self.last_error())
+
+    def readlink(self, path: StrOrBytes) -> Union[str, int]:
+        """The target of the symbolic link ``path`` (str), or LIBSSH2_ERROR_EAGAIN.
+
+        An ssh2cffi addition (any libssh2).
+        """
+        name = _to_bytes(path, "path")
+        size = 1024
+        while True:
+            target = _ffi.new("char[]", size)
+            rc = _lib.libssh2_sftp_symlink_ex(self._live(), name, len(name), target, size,
+                                              _lib.LIBSSH2_SFTP_READLINK)
+            if rc == _lib.LIBSSH2_ERROR_BUFFER_TOO_SMALL and size < (1 << 20):
+                size *= 4  # the reply was consumed: ask again with room for it
+                continue
+            if rc < 0:
+                return self._check(rc, name)
+            if rc == 0:
+                # A link has a non-empty target.  Debian's CVE-2025-15661
+                # backport turns an error status whose request id is 0 into
+                # success with no target (see the README): still an error.
+                raise _make_error(_SFTP_PROTOCOL, "SFTP readlink gave no target (the server "
+                                  "replied with a status) for path %r" % os.fsdecode(name))
+            return _to_str(_ffi.unpack(target, rc))
+
+    def posix_rename(self, source_filename: StrOrBytes, dest_filename: StrOrBytes) -> int:
+        """Rename with POSIX semantics (an existing destination is replaced atomically),
+        through the server's ``posix-rename@openssh.com`` extension.
+
+        Raises SFTPProtocolError saying so when the server does not offer the
+        extension.  An ssh2cffi addition; needs libssh2 >= 1.11.0 (older
+        builds raise NotImplementedError).
+        """
+        source = _to_bytes(source_filename, "source_filename")
+        dest = _to_bytes(dest_filename, "dest_filename")
+        if not _lib.SSH2CFFI_HAS_SFTP_POSIX_RENAME:
+            raise _needs_1_11("SFTP.posix_rename")
+        rc = _lib.libssh2_sftp_posix_rename_ex(self._live(), source, len(source), dest,
+                                               len(dest))
+        if rc > 0:
+            # libssh2 returns LIBSSH2_FX_OP_UNSUPPORTED itself (a positive
+            # number) when the server did not announce the extension.
+            raise _make_error(_SFTP_PROTOCOL, "The SFTP server does not offer the "
+                              "posix-rename@openssh.com extension (renaming %r)"
+                              % os.fsdecode(source))
+        return self._check(rc, source)
+
+    def open_ex_r(self, filename: StrOrBytes, flags: int, mode: int,
+                  open_type: int = _lib.LIBSSH2_SFTP_OPENFILE,
+                  attrs: Optional[SFTPAttributes] = None) -> Union[SFTPHandle, int]:
+        """open_ex() that also sends ``attrs`` (uid/gid, times, size... selected by
+        ``attrs.flags``; the permissions always come from ``mode``) with the request.
+
+        As for open(), a refusal raises with the SFTP status in the message
+        (``last_error()`` holds it).  An ssh2cffi addition; needs libssh2 >= 1.11.0
+        (older builds raise NotImplementedError).
+        """
+        name = _to_bytes(filename, "filename")
+        if attrs is not None and not isinstance(attrs, SFTPAttributes):
+            raise TypeError("attrs must be SFTPAttributes or None, not %s"
+                            % type(attrs).__name__)
+        for value, label in ((flags, "flags"), (mode, "mode"), (open_type, "open_type")):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("%s must be an int, not %s" % (label, type(value).__name__))
+        if open_type not in (_lib.LIBSSH2_SFTP_OPENFILE, _lib.LIBSSH2_SFTP_OPENDIR):
+            raise ValueError("open_type must be LIBSSH2_SFTP_OPENFILE (0) or "
+                             "LIBSSH2_SFTP_OPENDIR (1), not %r" % (open_type,))
+        if not _lib.SSH2CFFI_HAS_SFTP_OPEN_EX_R:
+            raise _needs_1_11("SFTP.open_ex_r")
+        # libssh2 copies the attributes: a scratch copy keeps ``attrs`` as it was.
+        scratch = SFTPAttributes()
+        if attrs is not None:
+            scratch._attrs[0] = attrs._attrs[0]
+        raw = _lib.libssh2_sftp_open_ex_r(self._live(), name, len(name), flags, mode,
+                                          open_type, scratch._attrs if attrs is not None
+                                          else _ffi.NULL)
+        if raw == _ffi.NULL:
+            return self._null_result(name)
+        assert self._rec is not None
+        return SFTPHandle._wrap(self, self._rec, raw)
 
     def get_channel(self) -> Union["Channel", int]:
         """The channel the SFTP session runs on (owned by the SFTP session)."""
