@@ -44,6 +44,16 @@ class Channel:
     ``Channel(session)`` builds an empty channel, as ssh2-python allows; using
     it raises.  A channel whose session was disconnected raises
     ``SocketDisconnectError`` instead of touching freed memory or a reused socket.
+
+    Return values and errors: request and control methods return 0 (or the
+    value their docstring names); reads return ``(rc, data)`` and writes
+    ``(rc, bytes_written)``.  On a non-blocking session a call that would
+    wait returns ``LIBSSH2_ERROR_EAGAIN`` (as ``rc`` for reads and writes);
+    any other libssh2 error raises the :mod:`ssh2cffi.exceptions` class of
+    its code, e.g. ``ChannelRequestDenied`` or ``ChannelFailure`` when the
+    server refuses a request, ``ChannelClosedError`` or ``ChannelEOFSentError``
+    when writing after the channel was closed or EOF was sent,
+    ``SocketDisconnectError`` once the session is gone.
     """
 
     __slots__ = ("_ptr", "_session", "_rec", "_buf", "_bufsize", "_written", "_owner",
@@ -254,9 +264,12 @@ class Channel:
         return self.flush_ex(0)
 
     def flush_stderr(self) -> int:
+        """Discard unread stderr data; returns the number of bytes flushed."""
         return self.flush_ex(_STDERR)
 
     def flush_ex(self, stream_id: int) -> int:
+        """Discard unread data of stream ``stream_id`` (0 stdout, 1 stderr,
+        ``LIBSSH2_CHANNEL_FLUSH_ALL``...); returns the number of bytes flushed."""
         return self._check(_lib.libssh2_channel_flush_ex(self._live(), int(stream_id)))
 
     # -- end of stream and exit ------------------------------------------------
@@ -319,6 +332,7 @@ class Channel:
         return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL)))
 
     def window_write_ex(self, window_size_initial: int) -> int:
+        """As window_write(); the argument is accepted for ssh2-python compatibility."""
         initial = _ffi.new("unsigned long *", window_size_initial)
         return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), initial)))
 
