@@ -126,22 +126,36 @@ class Channel:
 
     # -- requests ---------------------------------------------------------------
     def pty(self, term: StrOrBytes = "vt100") -> int:
-        """Request a pseudo terminal (80x24) of type ``term``."""
+        """Request a pseudo terminal (80x24) of type ``term``.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied``
+        or ``ChannelFailure`` when the server refuses.
+        """
         name = _to_bytes(term, "term")
         return self._check(_lib.libssh2_channel_request_pty_ex(
             self._live(), name, len(name), _ffi.NULL, 0, _lib.LIBSSH2_TERM_WIDTH,
             _lib.LIBSSH2_TERM_HEIGHT, _lib.LIBSSH2_TERM_WIDTH_PX, _lib.LIBSSH2_TERM_HEIGHT_PX))
 
     def execute(self, command: StrOrBytes) -> int:
-        """Run ``command`` on the server (an ``exec`` request)."""
+        """Run ``command`` (str or bytes) on the server (an ``exec`` request).
+
+        Read its output with :meth:`read` and :meth:`read_stderr`, then
+        :meth:`wait_closed` and :meth:`get_exit_status`.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode;
+        raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server
+        refuses the request.
+        """
         return self.process_startup(b"exec", _to_bytes(command, "command"))
 
     def subsystem(self, subsystem: StrOrBytes) -> int:
-        """Start a subsystem such as ``sftp``."""
+        """Start a subsystem such as ``sftp``; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server has
+        no such subsystem.
+        """
         return self.process_startup(b"subsystem", _to_bytes(subsystem, "subsystem"))
 
     def shell(self) -> int:
-        """Start the user's login shell."""
+        """Start the user's login shell; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self.process_startup(b"shell", None)
 
     def process_startup(self, request: StrOrBytes, message: Optional[StrOrBytes] = None) -> int:
@@ -156,7 +170,11 @@ class Channel:
             self._live(), req, len(req), msg, msg_len))
 
     def setenv(self, varname: StrOrBytes, value: StrOrBytes) -> int:
-        """Set an environment variable (the server must AcceptEnv it)."""
+        """Set the environment variable ``varname`` to ``value`` for the command to come.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied`` when the
+        server refuses (OpenSSH accepts only the names its ``AcceptEnv`` lists).
+        """
         name = _to_bytes(varname, "varname")
         data = _to_bytes(value, "value")
         return self._check(_lib.libssh2_channel_setenv_ex(
@@ -181,7 +199,11 @@ class Channel:
     def signal(self, signame: StrOrBytes) -> int:
         """Send a signal such as ``"TERM"`` (no ``SIG`` prefix) to the remote process.
 
-        Needs libssh2 >= 1.11.0.
+        Needs libssh2 >= 1.11.0.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            NotImplementedError: ssh2cffi was built against an older libssh2
+                (the message names the version).
         """
         name = _to_bytes(signame, "signame")
         if not _lib.SSH2CFFI_HAS_CHANNEL_SIGNAL:
@@ -274,23 +296,35 @@ class Channel:
 
     # -- end of stream and exit ------------------------------------------------
     def send_eof(self) -> int:
-        """Tell the remote process there is no more input."""
+        """Tell the remote process there is no more input (its stdin ends); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
     def wait_eof(self) -> int:
-        """Wait for the remote side's EOF."""
+        """Wait for the remote side's EOF (all output sent); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
     def close(self) -> int:
-        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
+        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+        """
         return self._check(_lib.libssh2_channel_close(self._live()))
 
     def wait_closed(self) -> int:
-        """Wait for the remote side to close the channel (exit status is then final)."""
+        """Wait for the remote side to close the channel (exit status is then final).
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.  Raises ``InvalidRequestError`` when
+        neither side has closed the channel nor sent EOF yet (call :meth:`close`
+        first, or read until the end of the output).
+        """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
     def get_exit_status(self) -> int:
-        """The remote command's exit status (0 if none was sent)."""
+        """The remote command's exit status: an int, 0 if none was sent (yet).
+
+        Final once :meth:`wait_closed` returned.  A command killed by a signal
+        has no status: see :meth:`get_exit_signal`.
+        """
         return self._check(_lib.libssh2_channel_get_exit_status(self._live()))
 
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:

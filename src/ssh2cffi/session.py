@@ -559,7 +559,13 @@ class Session:
 
     # -- SCP --------------------------------------------------------------------
     def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, "FileInfo"], int]:
-        """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel."""
+        """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel.
+
+        Read exactly ``FileInfo.st_size`` bytes, then the server's ``b"\\0"``,
+        answer with ``write(b"\\0")`` and close.  Returns
+        ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises
+        ``SCPProtocolError`` when the server's scp refuses (no such file, ...).
+        """
         from ._stat import new_stat_buffer
         from .fileinfo import FileInfo
 
@@ -588,7 +594,23 @@ class Session:
 
     def scp_send64(self, path: StrOrBytes, mode: int, size: int, mtime: int,
                    atime: int) -> Union[_Channel, int]:
-        """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel."""
+        """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel.
+
+        Args:
+            path: the remote file to create or replace.
+            mode: its permission bits (e.g. ``0o644``).
+            size: the exact number of bytes that will be written.
+            mtime, atime: modification and access times (seconds since the epoch).
+
+        Returns:
+            a :class:`~ssh2cffi.channel.Channel` to write the data to, then
+            ``b"\\0"``, ``send_eof()``, ``wait_eof()``, ``wait_closed()`` (see
+            the README on SCP); or ``LIBSSH2_ERROR_EAGAIN``.
+
+        Raises:
+            SCPProtocolError: the server's scp refused (no such directory,
+                permission denied; libssh2's message quotes the server).
+        """
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()

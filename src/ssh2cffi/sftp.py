@@ -188,7 +188,10 @@ class SFTP:
         return SFTPHandle._wrap(self, self._rec, raw)
 
     def opendir(self, path: StrOrBytes) -> Union[SFTPHandle, int]:
-        """Open a remote directory for readdir()."""
+        """Open a remote directory for readdir(): an SFTPHandle, or LIBSSH2_ERROR_EAGAIN.
+
+        Raises ``SFTPProtocolError`` (no such directory, permission denied).
+        """
         return self.open_ex(_to_bytes(path, "path"), -1, 0, 0, _lib.LIBSSH2_SFTP_OPENDIR)
 
     def rename(self, source_filename: StrOrBytes, dest_filename: StrOrBytes) -> int:
@@ -242,7 +245,10 @@ class SFTP:
         return self._stat(path, _lib.LIBSSH2_SFTP_STAT)
 
     def lstat(self, path: StrOrBytes) -> Union[SFTPAttributes, int]:
-        """Attributes of ``path`` itself (not following a symlink)."""
+        """Attributes of ``path`` itself (not following a symlink): SFTPAttributes or EAGAIN.
+
+        Raises ``SFTPProtocolError`` when ``path`` does not exist.
+        """
         return self._stat(path, _lib.LIBSSH2_SFTP_LSTAT)
 
     def setstat(self, path: StrOrBytes, attrs: SFTPAttributes) -> int:
@@ -271,7 +277,11 @@ class SFTP:
             self._live(), name, len(name), link, len(link), _lib.LIBSSH2_SFTP_SYMLINK), name)
 
     def realpath(self, path: StrOrBytes, max_len: int = 256) -> Union[str, int]:
-        """The canonical absolute form of ``path`` (str)."""
+        """The canonical absolute form of ``path`` (str), or LIBSSH2_ERROR_EAGAIN.
+
+        ``max_len`` bounds the answer's length in bytes.  Raises ``SFTPProtocolError``
+        when the server cannot resolve the path.
+        """
         name = _to_bytes(path, "path")
         target = _ffi.new("char[]", max(int(max_len), 1))
         rc = _lib.libssh2_sftp_symlink_ex(self._live(), name, len(name), target, int(max_len),
