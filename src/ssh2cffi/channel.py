@@ -58,6 +58,16 @@ class Channel:
     ``Channel(session)`` builds an empty channel, as ssh2-python allows; using
     it raises.  A channel whose session was disconnected raises
     ``SocketDisconnectError`` instead of touching freed memory or a reused socket.
+
+    Return values and errors: request and control methods return 0 (or the
+    value their docstring names); reads return ``(rc, data)`` and writes
+    ``(rc, bytes_written)``.  On a non-blocking session a call that would
+    wait returns ``LIBSSH2_ERROR_EAGAIN`` (as ``rc`` for reads and writes);
+    any other libssh2 error raises the :mod:`ssh2cffi.exceptions` class of
+    its code, e.g. ``ChannelRequestDenied`` or ``ChannelFailure`` when the
+    server refuses a request, ``ChannelClosedError`` or ``ChannelEOFSentError``
+    when writing after the channel was closed or EOF was sent,
+    ``SocketDisconnectError`` once the session is gone.
     """
 
     __slots__ = ("_ptr", "_session", "_rec", "_buf", "_bufsize", "_written", "_owner",
@@ -138,6 +148,9 @@ class Channel:
         ``width_px``/``height_px`` in pixels (0: unknown), and ``modes``, the
         encoded terminal modes of RFC 4254 section 8 (opcode byte, uint32
         value, ..., ending with a 0 byte), e.g. ``b"\\x35\\0\\0\\0\\0\\0"`` turns echo off.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied``
+        or ``ChannelFailure`` when the server refuses.
         """
         name = _to_bytes(term, "term")
         if not isinstance(modes, (bytes, bytearray, memoryview)):
@@ -157,15 +170,25 @@ class Channel:
         return self._check(_lib.libssh2_channel_request_pty_size_ex(self._live(), *sizes))
 
     def execute(self, command: StrOrBytes) -> int:
-        """Run ``command`` on the server (an ``exec`` request)."""
+        """Run ``command`` (str or bytes) on the server (an ``exec`` request).
+
+        Read its output with :meth:`read` and :meth:`read_stderr`, then
+        :meth:`wait_closed` and :meth:`get_exit_status`.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode;
+        raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server
+        refuses the request.
+        """
         return self.process_startup(b"exec", _to_bytes(command, "command"))
 
     def subsystem(self, subsystem: StrOrBytes) -> int:
-        """Start a subsystem such as ``sftp``."""
+        """Start a subsystem such as ``sftp``; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server has
+        no such subsystem.
+        """
         return self.process_startup(b"subsystem", _to_bytes(subsystem, "subsystem"))
 
     def shell(self) -> int:
-        """Start the user's login shell."""
+        """Start the user's login shell; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self.process_startup(b"shell", None)
 
     def process_startup(self, request: StrOrBytes, message: Optional[StrOrBytes] = None) -> int:
@@ -180,7 +203,11 @@ class Channel:
             self._live(), req, len(req), msg, msg_len))
 
     def setenv(self, varname: StrOrBytes, value: StrOrBytes) -> int:
-        """Set an environment variable (the server must AcceptEnv it)."""
+        """Set the environment variable ``varname`` to ``value`` for the command to come.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied`` when the
+        server refuses (OpenSSH accepts only the names its ``AcceptEnv`` lists).
+        """
         name = _to_bytes(varname, "varname")
         data = _to_bytes(value, "value")
         return self._check(_lib.libssh2_channel_setenv_ex(
@@ -205,7 +232,11 @@ class Channel:
     def signal(self, signame: StrOrBytes) -> int:
         """Send a signal such as ``"TERM"`` (no ``SIG`` prefix) to the remote process.
 
-        Needs libssh2 >= 1.11.0.
+        Needs libssh2 >= 1.11.0.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            NotImplementedError: ssh2cffi was built against an older libssh2
+                (the message names the version).
         """
         name = _to_bytes(signame, "signame")
         if not _lib.SSH2CFFI_HAS_CHANNEL_SIGNAL:
@@ -288,30 +319,45 @@ class Channel:
         return self.flush_ex(0)
 
     def flush_stderr(self) -> int:
+        """Discard unread stderr data; returns the number of bytes flushed."""
         return self.flush_ex(_STDERR)
 
     def flush_ex(self, stream_id: int) -> int:
+        """Discard unread data of stream ``stream_id`` (0 stdout, 1 stderr,
+        ``LIBSSH2_CHANNEL_FLUSH_ALL``...); returns the number of bytes flushed."""
         return self._check(_lib.libssh2_channel_flush_ex(self._live(), int(stream_id)))
 
     # -- end of stream and exit ------------------------------------------------
     def send_eof(self) -> int:
-        """Tell the remote process there is no more input."""
+        """Tell the remote process there is no more input (its stdin ends); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
     def wait_eof(self) -> int:
-        """Wait for the remote side's EOF."""
+        """Wait for the remote side's EOF (all output sent); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
         return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
     def close(self) -> int:
-        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
+        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+        """
         return self._check(_lib.libssh2_channel_close(self._live()))
 
     def wait_closed(self) -> int:
-        """Wait for the remote side to close the channel (exit status is then final)."""
+        """Wait for the remote side to close the channel (exit status is then final).
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.  Raises ``InvalidRequestError`` when
+        neither side has closed the channel nor sent EOF yet (call :meth:`close`
+        first, or read until the end of the output).
+        """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
     def get_exit_status(self) -> int:
-        """The remote command's exit status (0 if none was sent)."""
+        """The remote command's exit status: an int, 0 if none was sent (yet).
+
+        Final once :meth:`wait_closed` returned.  A command killed by a signal
+        has no status: see :meth:`get_exit_signal`.
+        """
         return self._check(_lib.libssh2_channel_get_exit_status(self._live()))
 
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:
@@ -353,6 +399,7 @@ class Channel:
         return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL)))
 
     def window_write_ex(self, window_size_initial: int) -> int:
+        """As window_write(); the argument is accepted for ssh2-python compatibility."""
         initial = _ffi.new("unsigned long *", window_size_initial)
         return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), initial)))
 

@@ -79,22 +79,27 @@ class PublicKeyAttribute:
 
     @property
     def name(self) -> bytes:
+        """The attribute's name, e.g. ``b'comment'``."""
         return self._name
 
     @property
     def name_len(self) -> int:
+        """Length of :attr:`name` in bytes."""
         return len(self._name)
 
     @property
     def value(self) -> bytes:
+        """The attribute's value."""
         return self._value
 
     @property
     def value_len(self) -> int:
+        """Length of :attr:`value` in bytes."""
         return len(self._value)
 
     @property
     def mandatory(self) -> int:
+        """1 if the server must understand the attribute to accept the key, else 0."""
         return self._mandatory
 
     def __repr__(self) -> str:
@@ -138,26 +143,32 @@ class PublicKeyList:
 
     @property
     def name(self) -> Optional[bytes]:
+        """The key's algorithm name, e.g. ``b'ssh-ed25519'``; None if built directly."""
         return self._name
 
     @property
     def name_len(self) -> Optional[int]:
+        """Length of :attr:`name` in bytes, or None."""
         return None if self._name is None else len(self._name)
 
     @property
     def blob(self) -> Optional[bytes]:
+        """The public key in SSH wire format, or None."""
         return self._blob
 
     @property
     def blob_len(self) -> Optional[int]:
+        """Length of :attr:`blob` in bytes, or None."""
         return None if self._blob is None else len(self._blob)
 
     @property
     def num_attrs(self) -> Optional[int]:
+        """Number of attributes the server sent with the key, or None."""
         return None if self._attrs is None else len(self._attrs)
 
     @property
     def attrs(self) -> Optional[List[PublicKeyAttribute]]:
+        """The key's attributes (:class:`PublicKeyAttribute`, an ssh2cffi addition), or None."""
         return None if self._attrs is None else list(self._attrs)
 
     def __repr__(self) -> str:

@@ -270,6 +270,16 @@ class Session:
     Sessions are blocking by default; after ``set_blocking(False)`` calls
     return ``LIBSSH2_ERROR_EAGAIN`` instead of waiting.  Usable as a context
     manager, which disconnects on exit.
+
+    Return values and errors, for every method below: a call returns what
+    its docstring says (0 for plain success); on a non-blocking session a call
+    that would wait returns ``LIBSSH2_ERROR_EAGAIN`` instead (wait with
+    :func:`ssh2cffi.utils.wait_socket` and call again); any other libssh2
+    error raises the :mod:`ssh2cffi.exceptions` class of its code (for example
+    ``AuthenticationError``, ``SocketDisconnectError``, ``Timeout``), whose
+    message is libssh2's and whose ``errcode`` is the code.  Arguments given
+    as str are encoded as UTF-8; a wrong type raises ``TypeError`` before
+    libssh2 is called.
     """
 
     __slots__ = ("_ptr", "_rec", "_sock", "_callbacks", "_kbd_callback_ref", "__weakref__")
@@ -325,7 +335,23 @@ class Session:
         return self._kbd_callback_ref
 
     def handshake(self, sock: Any) -> int:
-        """Start the SSH session on a connected socket (an int fd or an object with fileno())."""
+        """Start the SSH session on a connected socket: key exchange and host key.
+
+        Args:
+            sock: a connected TCP socket, as an int file descriptor or an
+                object with ``fileno()``; the session keeps a reference to it.
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            TypeError, ValueError: ``sock`` is None or has no valid descriptor.
+            KeyExchangeError, KexFailureError: no common algorithms, or the
+                key exchange failed.
+            SocketDisconnectError, SocketRecvError, BannerRecvError: the
+                server closed the connection or sent no SSH banner.
+            Timeout: the session's timeout (``set_timeout``) passed.
+        """
         if sock is None:
             raise TypeError("sock must not be None")
         fd = _socket_fd(sock)
@@ -358,6 +384,7 @@ class Session:
         self._rec.blocking = blocking
 
     def get_blocking(self) -> bool:
+        """True when the session is in blocking mode (the default)."""
         return bool(_lib.libssh2_session_get_blocking(self._ptr))
 
     def set_timeout(self, timeout: int) -> None:
@@ -365,6 +392,7 @@ class Session:
         _lib.libssh2_session_set_timeout(self._ptr, int(timeout))
 
     def get_timeout(self) -> int:
+        """The timeout of blocking calls in milliseconds (0: none), as set by ``set_timeout``."""
         return int(_lib.libssh2_session_get_timeout(self._ptr))
 
     def block_directions(self) -> int:
@@ -382,6 +410,7 @@ class Session:
 
     # -- authentication -------------------------------------------------------
     def userauth_authenticated(self) -> bool:
+        """True once an authentication succeeded on this session."""
         return bool(_lib.libssh2_userauth_authenticated(self._ptr))
 
     def userauth_list(self, username: StrOrBytes) -> Optional[List[str]]:
@@ -393,6 +422,16 @@ class Session:
         return _to_str(_ffi.string(methods)).split(",")
 
     def userauth_password(self, username: StrOrBytes, password: StrOrBytes) -> int:
+        """Authenticate ``username`` with ``password`` (str or bytes).
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            AuthenticationError: the server refused the password (message
+                ``Authentication failed (username/password)``).
+            PasswordExpiredError: the password must be changed first.
+        """
         user = _to_bytes(username, "username")
         secret = _to_bytes(password, "password")
         return self._check(_lib.libssh2_userauth_password_ex(
@@ -401,7 +440,24 @@ class Session:
     def userauth_publickey_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     passphrase: StrOrBytes = "",
                                     publickey: Any = None) -> int:
-        """Authenticate with a private key file (and optionally its public key file)."""
+        """Authenticate with a private key file (and optionally its public key file).
+
+        Args:
+            username: the user to log in as.
+            privatekey: path of the private key (str, bytes or os.PathLike).
+            passphrase: the key's passphrase; ``""`` for an unencrypted key.
+            publickey: path of the public key; None lets libssh2 derive it
+                from the private key.
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            AuthenticationError: the server refused the key.
+            FileError: the key file cannot be read or decrypted (wrong
+                passphrase, unsupported format).
+            PublickeyUnverifiedError: the server could not verify the signature.
+        """
         user = _to_bytes(username, "username")
         public = _ffi.NULL if publickey is None else _to_path(publickey, "publickey")
         return self._check(_lib.libssh2_userauth_publickey_fromfile_ex(
@@ -412,7 +468,22 @@ class Session:
                                       privatekeyfiledata: bytes,
                                       passphrase: StrOrBytes = "",
                                       publickeyfiledata: Optional[bytes] = None) -> int:
-        """Authenticate with a private key held in memory (the key file's contents)."""
+        """Authenticate with a private key held in memory (the key file's contents).
+
+        Args:
+            username: the user to log in as.
+            privatekeyfiledata: the private key file's contents, bytes.
+            passphrase: the key's passphrase; ``""`` for an unencrypted key.
+            publickeyfiledata: the public key file's contents, or None.
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            TypeError: the key data is not bytes.
+            AuthenticationError, FileError, PublickeyUnverifiedError: as
+                :meth:`userauth_publickey_fromfile`.
+        """
         user = _to_bytes(username, "username")
         if not isinstance(privatekeyfiledata, bytes):
             raise TypeError("privatekeyfiledata must be bytes, not %s"
@@ -436,6 +507,16 @@ class Session:
         of a ``.pub`` line).  ``sign_callback(data: bytes) -> bytes`` returns
         the raw signature of ``data`` (an ssh2cffi addition: ssh2-python passes
         no signer to libssh2, which then crashes once the server accepts the key).
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            TypeError: ``pubkeydata`` is not bytes or ``sign_callback`` is
+                not callable (it is required here).
+            AuthenticationError: the server refused the key or the signature.
+            Exception: whatever ``sign_callback`` raised, re-raised once
+                libssh2 returns.
         """
         user = _to_bytes(username, "username")
         if not isinstance(pubkeydata, bytes):
@@ -457,6 +538,23 @@ class Session:
     def userauth_hostbased_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     hostname: StrOrBytes, publickey: Any = None,
                                     passphrase: StrOrBytes = "") -> int:
+        """Host-based authentication: log in ``username`` as vouched for by this host's key.
+
+        Args:
+            username: the user to log in as (also sent as the local user).
+            privatekey: path of the client host's private key.
+            hostname: this client's host name, as the server knows it.
+            publickey: path of the host's public key, or None.
+            passphrase: the private key's passphrase.
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            AuthenticationError: the server refused (see the README for
+                libssh2's limits: no ed25519 host keys, ``ssh-rsa`` signatures).
+            FileError: the key file cannot be read.
+        """
         user = _to_bytes(username, "username")
         host = _to_bytes(hostname, "hostname")
         public = _ffi.NULL if publickey is None else _to_path(publickey, "publickey")
@@ -466,7 +564,11 @@ class Session:
 
     def userauth_keyboardinteractive(self, username: StrOrBytes,
                                      password: StrOrBytes) -> int:
-        """Keyboard-interactive authentication answering ``password`` to every prompt."""
+        """Keyboard-interactive authentication answering ``password`` to every prompt.
+
+        Returns 0, or ``LIBSSH2_ERROR_EAGAIN``; raises ``AuthenticationError``
+        when the server does not accept the answers.
+        """
         return self.userauth_keyboardinteractive_callback(
             username, lambda name, instruction, prompts: [password] * len(prompts))
 
@@ -477,6 +579,14 @@ class Session:
         ``callback(name: bytes, instruction: bytes, prompts: list[str])`` is
         called each time the server asks, and returns one answer (str or
         bytes) per prompt.  An exception it raises propagates.
+
+        Returns:
+            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+
+        Raises:
+            TypeError: ``callback`` is not callable.
+            ValueError: the callback returned fewer answers than prompts.
+            AuthenticationError: the server did not accept the answers.
         """
         if not callable(callback):
             raise TypeError("callback must be callable")
@@ -492,7 +602,16 @@ class Session:
 
     # -- channels -------------------------------------------------------------
     def open_session(self) -> Union[_Channel, int]:
-        """A new session channel, or LIBSSH2_ERROR_EAGAIN in non-blocking mode."""
+        """Open a new session channel (for execute, shell, subsystem, ...).
+
+        Returns:
+            a :class:`~ssh2cffi.channel.Channel`, or ``LIBSSH2_ERROR_EAGAIN``
+            in non-blocking mode.
+
+        Raises:
+            ChannelFailure: the server refused the channel (``MaxSessions``).
+            SocketDisconnectError: the session is disconnected.
+        """
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_channel_open_ex(
@@ -515,7 +634,13 @@ class Session:
 
     # -- SCP --------------------------------------------------------------------
     def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, "FileInfo"], int]:
-        """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel."""
+        """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel.
+
+        Read exactly ``FileInfo.st_size`` bytes, then the server's ``b"\\0"``,
+        answer with ``write(b"\\0")`` and close.  Returns
+        ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises
+        ``SCPProtocolError`` when the server's scp refuses (no such file, ...).
+        """
         from ._stat import new_stat_buffer
         from .fileinfo import FileInfo
 
@@ -544,7 +669,23 @@ class Session:
 
     def scp_send64(self, path: StrOrBytes, mode: int, size: int, mtime: int,
                    atime: int) -> Union[_Channel, int]:
-        """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel."""
+        """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel.
+
+        Args:
+            path: the remote file to create or replace.
+            mode: its permission bits (e.g. ``0o644``).
+            size: the exact number of bytes that will be written.
+            mtime, atime: modification and access times (seconds since the epoch).
+
+        Returns:
+            a :class:`~ssh2cffi.channel.Channel` to write the data to, then
+            ``b"\\0"``, ``send_eof()``, ``wait_eof()``, ``wait_closed()`` (see
+            the README on SCP); or ``LIBSSH2_ERROR_EAGAIN``.
+
+        Raises:
+            SCPProtocolError: the server's scp refused (no such directory,
+                permission denied; libssh2's message quotes the server).
+        """
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()
@@ -778,9 +919,11 @@ class Session:
         return _to_str(_ffi.unpack(msg[0], length[0]))
 
     def last_errno(self) -> int:
+        """libssh2's code for the last error on this session (0: none; LIBSSH2_ERROR_*)."""
         return int(_lib.libssh2_session_last_errno(self._ptr))
 
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
+        """Record ``errcode`` and ``errmsg`` as the session's last error; returns ``errcode``."""
         return int(_lib.libssh2_session_set_last_error(
             self._ptr, int(errcode), _to_cstring(errmsg, "errmsg")))
 

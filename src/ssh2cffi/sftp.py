@@ -105,7 +105,16 @@ def _needs_1_11(what: str) -> NotImplementedError:
 
 
 class SFTP:
-    """An SFTP session on an SSH session, from ``Session.sftp_init()``."""
+    """An SFTP session on an SSH session, from ``Session.sftp_init()``.
+
+    Paths may be str (UTF-8) or bytes.  Methods return 0 (or what their
+    docstring says), ``LIBSSH2_ERROR_EAGAIN`` on a non-blocking session that
+    would wait, and raise on any other error: a failed SFTP request raises
+    ``SFTPProtocolError`` whose message names the SFTP status and the path
+    (``LIBSSH2_FX_NO_SUCH_FILE (2) for path '/x'``) and ``last_error()`` gives
+    the status code; transport errors raise their own classes
+    (``SocketDisconnectError``, ``Timeout``, ...).
+    """
 
     __slots__ = ("_ptr", "_session", "_rec", "_srec", "__weakref__")
 
@@ -172,6 +181,21 @@ class SFTP:
         """Open a remote file: an SFTPHandle, or LIBSSH2_ERROR_EAGAIN in non-blocking mode.
 
         ``flags`` are LIBSSH2_FXF_* bits, ``mode`` the permissions of a created file.
+
+        Args:
+            filename: the remote path.
+            flags: ``LIBSSH2_FXF_READ``, ``_WRITE``, ``_APPEND``, ``_CREAT``,
+                ``_TRUNC``, ``_EXCL``, or-ed together.
+            mode: permission bits (``LIBSSH2_SFTP_S_*`` or an octal int) for
+                a file the call creates; ignored otherwise.
+
+        Returns:
+            an :class:`~ssh2cffi.sftp_handle.SFTPHandle` (a context manager),
+            or ``LIBSSH2_ERROR_EAGAIN``.
+
+        Raises:
+            SFTPProtocolError: the server refused (no such file, permission
+                denied, ...), with the status and the path in the message.
         """
         return self.open_ex(_to_bytes(filename, "filename"), -1, flags, mode,
                             _lib.LIBSSH2_SFTP_OPENFILE)
@@ -194,7 +218,10 @@ class SFTP:
         return SFTPHandle._wrap(self, self._rec, raw)
 
     def opendir(self, path: StrOrBytes) -> Union[SFTPHandle, int]:
-        """Open a remote directory for readdir()."""
+        """Open a remote directory for readdir(): an SFTPHandle, or LIBSSH2_ERROR_EAGAIN.
+
+        Raises ``SFTPProtocolError`` (no such directory, permission denied).
+        """
         return self.open_ex(_to_bytes(path, "path"), -1, 0, 0, _lib.LIBSSH2_SFTP_OPENDIR)
 
     def rename(self, source_filename: StrOrBytes, dest_filename: StrOrBytes) -> int:
@@ -217,14 +244,20 @@ class SFTP:
             dest_filename_len, flags), source_filename)
 
     def unlink(self, filename: StrOrBytes) -> int:
+        """Remove the file ``filename``; returns 0, or raises ``SFTPProtocolError``."""
         path = _to_bytes(filename, "filename")
         return self._check(_lib.libssh2_sftp_unlink_ex(self._live(), path, len(path)), path)
 
     def mkdir(self, path: StrOrBytes, mode: int) -> int:
+        """Create the directory ``path`` with permission bits ``mode``; returns 0.
+
+        Raises ``SFTPProtocolError`` (for example ``LIBSSH2_FX_FAILURE`` when it exists).
+        """
         name = _to_bytes(path, "path")
         return self._check(_lib.libssh2_sftp_mkdir_ex(self._live(), name, len(name), mode), name)
 
     def rmdir(self, path: StrOrBytes) -> int:
+        """Remove the empty directory ``path``; returns 0, or raises ``SFTPProtocolError``."""
         name = _to_bytes(path, "path")
         return self._check(_lib.libssh2_sftp_rmdir_ex(self._live(), name, len(name)), name)
 
@@ -242,7 +275,10 @@ class SFTP:
         return self._stat(path, _lib.LIBSSH2_SFTP_STAT)
 
     def lstat(self, path: StrOrBytes) -> Union[SFTPAttributes, int]:
-        """Attributes of ``path`` itself (not following a symlink)."""
+        """Attributes of ``path`` itself (not following a symlink): SFTPAttributes or EAGAIN.
+
+        Raises ``SFTPProtocolError`` when ``path`` does not exist.
+        """
         return self._stat(path, _lib.LIBSSH2_SFTP_LSTAT)
 
     def setstat(self, path: StrOrBytes, attrs: SFTPAttributes) -> int:
@@ -271,7 +307,11 @@ class SFTP:
             self._live(), name, len(name), link, len(link), _lib.LIBSSH2_SFTP_SYMLINK), name)
 
     def realpath(self, path: StrOrBytes, max_len: int = 256) -> Union[str, int]:
-        """The canonical absolute form of ``path`` (str)."""
+        """The canonical absolute form of ``path`` (str), or LIBSSH2_ERROR_EAGAIN.
+
+        ``max_len`` bounds the answer's length in bytes.  Raises ``SFTPProtocolError``
+        when the server cannot resolve the path.
+        """
         name = _to_bytes(path, "path")
         target = _ffi.new("char[]", max(int(max_len), 1))
         rc = _lib.libssh2_sftp_symlink_ex(self._live(), name, len(name), target, int(max_len),
@@ -389,6 +429,19 @@ class SFTP:
         The copy loop runs in C with large requests (libssh2 keeps them in
         flight), so it is much faster than a Python loop of read() calls.
         Needs a blocking session.
+
+        Args:
+            remote_path: the file to download.
+            local_path: where to write it (str, bytes or os.PathLike);
+                created or truncated once the remote file is open.
+            buffer_size: bytes per request.
+
+        Returns:
+            the number of bytes copied.
+
+        Raises:
+            SFTPProtocolError: the remote file cannot be opened or read.
+            OSError: the local file cannot be written.
         """
         remote = _to_bytes(remote_path, "remote_path")
         # the local file is opened (truncated) only once the remote one is open
@@ -398,7 +451,12 @@ class SFTP:
     def put(self, local_path: Any, remote_path: StrOrBytes, mode: int = 0o644,
             buffer_size: int = BULK_TRANSFER_SIZE) -> int:
         """Upload the local file ``local_path`` to ``remote_path`` (created or truncated
-        with ``mode``); returns the byte count.  Needs a blocking session."""
+        with ``mode``); returns the byte count.  Needs a blocking session.
+
+        Raises:
+            OSError: the local file cannot be read.
+            SFTPProtocolError: the remote file cannot be created or written.
+        """
         remote = _to_bytes(remote_path, "remote_path")
         flags = _lib.LIBSSH2_FXF_WRITE | _lib.LIBSSH2_FXF_CREAT | _lib.LIBSSH2_FXF_TRUNC
         with open(_to_path(local_path, "local_path"), "rb") as local:

@@ -96,6 +96,11 @@ class SFTPHandle:
     with ``readdir()`` yields ``(rc, name, attrs)``.  Usable as a context
     manager, which closes the handle.  After ``close()`` every call raises
     ``SFTPHandleError`` (the handle's memory belongs to libssh2 no more).
+
+    As everywhere, ``LIBSSH2_ERROR_EAGAIN`` is returned by a non-blocking
+    session that would wait, and other errors raise (``SFTPProtocolError``
+    with the SFTP status, or the transport's error class) -- except
+    :meth:`read`, which returns a negative code as ssh2-python does.
     """
 
     __slots__ = ("_ptr", "_sftp", "_srec", "_finaliser", "_closed", "_buf", "_bufsize",
@@ -224,15 +229,22 @@ class SFTPHandle:
 
     # -- position -----------------------------------------------------------------------
     def seek(self, offset: int) -> None:
+        """Move the file position to ``offset`` bytes from the start (no network I/O).
+
+        Raises ``OverflowError`` for a negative ``offset``.
+        """
         _lib.libssh2_sftp_seek(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
 
     def seek64(self, offset: int) -> None:
+        """As :meth:`seek`, with a 64-bit offset."""
         _lib.libssh2_sftp_seek64(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
 
     def rewind(self) -> None:
+        """Move the file position back to the start."""
         _lib.libssh2_sftp_seek64(self._live(), 0)
 
     def tell(self) -> int:
+        """The current file position in bytes (see :meth:`tell64`)."""
         return int(_lib.libssh2_sftp_tell(self._live()))
 
     def tell64(self) -> int:
@@ -258,6 +270,11 @@ class SFTPHandle:
         return self.fstat_ex(attrs, 1)
 
     def fstatvfs(self) -> Union[SFTPStatVFS, int]:
+        """File system statistics of the open file: an :class:`SFTPStatVFS`, or EAGAIN.
+
+        Needs the server's statvfs@openssh.com extension; raises ``SFTPProtocolError``
+        when it has none.
+        """
         statvfs = SFTPStatVFS(self)
         rc = _lib.libssh2_sftp_fstatvfs(self._live(), statvfs._st)
         return statvfs if rc == 0 else self._check(rc)
