@@ -238,6 +238,47 @@ def test_sftp_copy_file_and_copy_remote_file_on_ten_hosts(pssh, sshd, remote_dir
         assert file_digest(tmp_path / "down" / ("back.bin_" + address)) == digest(data)
 
 
+def make_tree(root):
+    """A small directory tree (30 files, one subdirectory); {relative path: data}."""
+    tree = {}
+    for index in range(30):
+        relative = os.path.join("sub" if index % 3 else "", "file-%02d.bin" % index)
+        tree[relative] = os.urandom(1000 + index * 517)
+    for relative, data in tree.items():
+        path = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fobj:
+            fobj.write(data)
+    return tree
+
+
+def assert_tree(root, tree):
+    found = {os.path.relpath(os.path.join(top, name), root)
+             for top, _, names in os.walk(root) for name in names}
+    assert found == set(tree)
+    for relative, data in tree.items():
+        assert file_digest(os.path.join(root, relative)) == digest(data)
+
+
+@pytest.mark.parametrize("protocol", ["sftp", "scp"])
+def test_recursive_copies(pssh, sshd, remote_dir, tmp_path, protocol):
+    """Directories both ways: SFTP opendir/readdir (EAGAIN entries included) list
+    the remote side, SFTP mkdir makes the directories."""
+    tree = make_tree(tmp_path / "tree")
+    remote = os.path.join(remote_dir, "tree-" + protocol)
+    back = str(tmp_path / "back")
+    with pssh.SSHClient(sshd.host, **client_args(sshd)) as client:
+        if protocol == "sftp":
+            client.copy_file(str(tmp_path / "tree"), remote, recurse=True)
+            assert_tree(remote, tree)
+            client.copy_remote_file(remote, back, recurse=True)
+        else:
+            client.scp_send(str(tmp_path / "tree"), remote, recurse=True)
+            assert_tree(remote, tree)
+            client.scp_recv(remote, back, recurse=True)
+    assert_tree(back, tree)
+
+
 def test_sftp_errors_become_parallel_ssh_errors(pssh, sshd, remote_dir, tmp_path):
     with pssh.SSHClient(sshd.host, **client_args(sshd)) as client:
         # stat() of a missing file raises SFTPProtocolError, which parallel-ssh catches.
