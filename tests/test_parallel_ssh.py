@@ -206,6 +206,27 @@ def test_password_authentication_after_agent_failure(pssh, sshd, monkeypatch, ca
     assert "AgentConnectionError" in agent[0].getMessage()
 
 
+def test_keyboard_interactive_authentication(pssh, asyncssh_server):
+    """keyboard_interactive=True: userauth_keyboardinteractive() answers the prompt."""
+    with pssh.SSHClient("127.0.0.1", port=asyncssh_server.port, user="kbd1", password="pass",
+                        keyboard_interactive=True, allow_agent=False, identity_auth=False,
+                        num_retries=1) as client:
+        assert run(client, "echo hello") == (["hello"], [], 0)
+
+
+def test_dropped_connection_raises_ssh2_exception(pssh, asyncssh_server):
+    """The server drops the connection mid-command: the output read so far stays
+    readable and join() raises ssh2cffi's socket error (as ssh2-python's)."""
+    client = pssh.ParallelSSHClient(["127.0.0.1"], port=asyncssh_server.port, user="user",
+                                    password="pass", allow_agent=False, identity_auth=False,
+                                    num_retries=1)
+    output = client.run_command("drop")
+    with pytest.raises((ssh2cffi.exceptions.SocketRecvError,
+                        ssh2cffi.exceptions.SocketDisconnectError)):
+        client.join(output, timeout=30)
+    assert list(output[0].stdout) == ["partial"]
+
+
 def test_refused_key_raises_authentication_error(pssh, sshd, tmp_path):
     key = str(tmp_path / "stranger")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
