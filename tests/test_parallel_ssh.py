@@ -148,8 +148,9 @@ def test_ten_hosts_at_once(pssh, sshd):
         assert list(host_output.stderr) == ["err-%d" % index]
         assert host_output.exit_code == index
         assert type(host_output.client.session) is ssh2cffi.session.Session
-    # Ten one-second commands ran concurrently (one after the other takes > 10 s).
-    assert elapsed < 8, elapsed
+    # Ten one-second commands ran concurrently (one after the other takes > 10 s;
+    # the margin is for a loaded machine).
+    assert elapsed < 9.5, elapsed
 
 
 def test_large_output_on_ten_hosts_with_compression(pssh, sshd):
