@@ -65,6 +65,10 @@ for variant in "${VARIANTS[@]}"; do
     fi
     log "$variant: installing test requirements"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REPO/tests/requirements.txt"
+    # parallel-ssh without its declared dependencies (they would pull in ssh2-python):
+    # the file pins everything it needs (see its comments).
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+        -r "$REPO/tests/requirements-parallel-ssh.txt"
     log "$variant: building and installing ssh2cffi"
     # Build from a copy of the tree: setuptools keeps objects in build/, and one
     # libssh2's objects must never end up in another variant's extension.

@@ -26,11 +26,14 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 __all__ = ["OpenSSHServer", "AsyncSSHServer", "free_port"]
 
 LOCALHOST = "127.0.0.1"
+#: More loopback addresses the OpenSSH server listens on, at the same port, so
+#: that tests can reach ten distinct "hosts" (Linux routes 127.0.0.0/8 to lo).
+EXTRA_ADDRESSES = tuple("127.0.0.%d" % last for last in range(2, 11))
 SSHD = "/usr/sbin/sshd"
 SSH_KEYGEN = "ssh-keygen"
 PASSPHRASE = "s3cret pass"
@@ -88,6 +91,8 @@ class OpenSSHServer:
     ``"id_ed25519_pass"``, ``"id_ecdsa"``, ``"id_rsa"``, ``"id_rsa_pass"``)
     to the private key path; the public key is that path plus ``".pub"``.
     The ``*_pass`` keys are encrypted with :attr:`passphrase`.
+    :attr:`addresses` lists every address it listens on at :attr:`port`:
+    :attr:`host` (127.0.0.1) first, then ``extra_addresses``.
     """
 
     HOST_KEY_TYPES = (
@@ -104,10 +109,12 @@ class OpenSSHServer:
         ("id_rsa_pass", ["-t", "rsa", "-b", "3072", "-m", "PEM"], True),
     )
 
-    def __init__(self, sshd: str = SSHD, start_timeout: float = 10.0):
+    def __init__(self, sshd: str = SSHD, start_timeout: float = 10.0,
+                 extra_addresses: Sequence[str] = EXTRA_ADDRESSES):
         self.sshd = sshd
         self.start_timeout = start_timeout
         self.host = LOCALHOST
+        self.addresses: List[str] = [LOCALHOST] + list(extra_addresses)
         self.port = 0
         self.user = getpass.getuser()
         self.passphrase = PASSPHRASE
@@ -163,10 +170,8 @@ class OpenSSHServer:
 
     def _write_config(self) -> None:
         assert self.dir is not None
-        lines = [
-            "ListenAddress %s" % self.host,
-            "Port %d" % self.port,
-        ]
+        lines = ["ListenAddress %s" % address for address in self.addresses]
+        lines.append("Port %d" % self.port)
         lines += ["HostKey %s" % self.host_key_paths[name]
                   for name, _ in self.HOST_KEY_TYPES]
         lines += [
@@ -237,9 +242,10 @@ class OpenSSHServer:
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                 close_fds=True)
         proc = self.proc
-        ok = _wait_for_port(self.host, self.port,
-                            time.monotonic() + self.start_timeout,
-                            alive=lambda: proc.poll() is None)
+        deadline = time.monotonic() + self.start_timeout
+        ok = all(_wait_for_port(address, self.port, deadline,
+                                alive=lambda: proc.poll() is None)
+                 for address in self.addresses)
         if ok and proc.poll() is None:
             return True
         self._terminate()

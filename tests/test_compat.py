@@ -1,5 +1,7 @@
 """ssh2cffi.compat: ssh2-python's import names resolve to ssh2cffi's modules."""
 import importlib
+import importlib.util
+import os
 import sys
 
 import pytest
@@ -77,3 +79,73 @@ def test_hook_leaves_a_real_ssh2_python_alone(tmp_path):
         print(getattr(ssh2, "REAL", False))
     """, env={"SSH2CFFI_AS_SSH2": "1", "PYTHONPATH": str(tmp_path)})
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_register_twice_keeps_the_same_ssh2_package(registered):
+    import ssh2
+
+    assert compat.register() is ssh2
+    assert sys.modules["ssh2"] is ssh2
+    assert importlib.util.find_spec("ssh2") is not None
+    assert importlib.util.find_spec("ssh2.session").name == "ssh2cffi.session"
+
+
+#: Every ``ssh2`` import that parallel-ssh 2.16 (pssh/clients/native and
+#: pssh/clients/base) and ssh2-python's README and examples make.
+SSH2_PYTHON_USERS_IMPORTS = """
+    from ssh2.error_codes import LIBSSH2_ERROR_EAGAIN
+    from ssh2.exceptions import SFTPHandleError, SFTPProtocolError, Timeout as SSH2Timeout
+    from ssh2.exceptions import AgentConnectionError, AgentListIdentitiesError, \\
+        AgentAuthenticationError, AgentGetIdentityError
+    from ssh2.session import Session, LIBSSH2_SESSION_BLOCK_INBOUND, \\
+        LIBSSH2_SESSION_BLOCK_OUTBOUND, LIBSSH2_FLAG_COMPRESS
+    from ssh2.sftp import LIBSSH2_FXF_READ, LIBSSH2_FXF_CREAT, LIBSSH2_FXF_WRITE, \\
+        LIBSSH2_FXF_TRUNC, LIBSSH2_SFTP_S_IRUSR, LIBSSH2_SFTP_S_IRGRP, \\
+        LIBSSH2_SFTP_S_IWUSR, LIBSSH2_SFTP_S_IXUSR, LIBSSH2_SFTP_S_IROTH, \\
+        LIBSSH2_SFTP_S_IXGRP, LIBSSH2_SFTP_S_IXOTH
+    from ssh2.utils import find_eol, wait_socket, version
+    from ssh2.session import LIBSSH2_HOSTKEY_HASH_SHA1, LIBSSH2_HOSTKEY_TYPE_RSA
+    from ssh2.knownhost import LIBSSH2_KNOWNHOST_TYPE_PLAIN, \\
+        LIBSSH2_KNOWNHOST_KEYENC_RAW, LIBSSH2_KNOWNHOST_KEY_SSHRSA
+    import ssh2.utils
+    ssh2.utils.ENCODING
+"""
+
+
+@pytest.mark.parametrize("activate", ["register", "environment"])
+def test_imports_parallel_ssh_and_ssh2_python_examples_make(activate):
+    """A fresh interpreter, activated either way, resolves each name to ssh2cffi's object."""
+    code = "import ssh2cffi.compat; ssh2cffi.compat.register()\n" if activate == "register" else ""
+    code += SSH2_PYTHON_USERS_IMPORTS.replace("\n    ", "\n") + """
+import sys, ssh2cffi.session, ssh2cffi.exceptions, ssh2cffi.utils
+assert Session is ssh2cffi.session.Session
+assert SSH2Timeout is ssh2cffi.exceptions.Timeout
+assert find_eol is ssh2cffi.utils.find_eol
+assert sorted(n for n in sys.modules if n.startswith("ssh2.")) == sorted(
+    "ssh2." + n for n in ssh2cffi.compat.MODULES)
+print(version().decode())
+"""
+    result = run_python(code, env={"SSH2CFFI_AS_SSH2": "1" if activate == "environment" else ""})
+    assert result.returncode == 0, result.stderr
+    from ssh2cffi.utils import version
+
+    assert result.stdout.strip() == version().decode()
+
+
+def test_versions_behave_as_ssh2_pythons(registered):
+    import importlib.metadata
+
+    import ssh2
+    import ssh2.utils
+    import ssh2cffi
+
+    # ssh2-python: ssh2.__version__ is a str; utils.version() is libssh2's, as bytes.
+    assert isinstance(ssh2cffi.__version__, str)
+    assert ssh2cffi.__version__ == importlib.metadata.version("ssh2cffi")
+    assert isinstance(ssh2.__version__, str)
+    version = ssh2.utils.version()
+    assert isinstance(version, bytes) and version.count(b".") == 2
+    assert ssh2.utils.version(0x7fffffff) is None
+    expected = os.environ.get("SSH2CFFI_EXPECT_LIBSSH2")
+    if expected:
+        assert version.decode().startswith(expected + ".")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -64,6 +65,14 @@ def test_sshd_layout(sshd):
         assert sock.recv(64).startswith(b"SSH-2.0-OpenSSH")
     finally:
         sock.close()
+
+
+def test_sshd_listens_on_every_address(sshd):
+    assert sshd.addresses[0] == sshd.host == "127.0.0.1"
+    assert len(set(sshd.addresses)) == 10
+    for address in sshd.addresses:
+        with socket.create_connection((address, sshd.port), timeout=5) as sock:
+            assert sock.recv(64).startswith(b"SSH-2.0-OpenSSH")
 
 
 @needs_ssh

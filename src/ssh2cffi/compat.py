@@ -12,6 +12,7 @@ package calls ``register()`` at interpreter start-up, unless the real
 ssh2-python is installed.
 """
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -44,12 +45,19 @@ def available_modules() -> List[str]:
 
 
 def register() -> types.ModuleType:
-    """Alias ``ssh2`` and every ``ssh2.X`` in sys.modules to ssh2cffi; returns ``ssh2``."""
-    package = types.ModuleType("ssh2", "ssh2-python's API, provided by ssh2cffi.")
-    package.__version__ = SSH2_PYTHON_VERSION  # type: ignore[attr-defined]
-    package.__ssh2cffi__ = True  # type: ignore[attr-defined]
-    package.__path__ = []  # a package: submodules come from sys.modules
-    sys.modules["ssh2"] = package
+    """Alias ``ssh2`` and every ``ssh2.X`` in sys.modules to ssh2cffi; returns ``ssh2``.
+
+    Calling it again returns the same ``ssh2`` module object.
+    """
+    package = sys.modules.get("ssh2")
+    if package is None or not getattr(package, "__ssh2cffi__", False):
+        package = types.ModuleType("ssh2", "ssh2-python's API, provided by ssh2cffi.")
+        package.__version__ = SSH2_PYTHON_VERSION  # type: ignore[attr-defined]
+        package.__ssh2cffi__ = True  # type: ignore[attr-defined]
+        package.__path__ = []  # a package: submodules come from sys.modules
+        # A spec, so importlib.util.find_spec("ssh2") finds this package.
+        package.__spec__ = importlib.machinery.ModuleSpec("ssh2", None, is_package=True)
+        sys.modules["ssh2"] = package
     for name in available_modules():
         module = importlib.import_module("ssh2cffi." + name)
         sys.modules["ssh2." + name] = module
