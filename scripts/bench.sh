@@ -10,6 +10,9 @@ REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 venv_ssh2_python="$REPO/.venv/bench-ssh2-python"
 [ -x "$venv_ssh2_python/bin/python" ] || python3 -m venv "$venv_ssh2_python"
 "$venv_ssh2_python/bin/python" -m pip install -q --disable-pip-version-check ssh2-python==1.2.0.post1
+# parallel-ssh for the many-sessions row, as the test venvs get it (scripts/setup.sh)
+"$venv_ssh2_python/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    -r "$REPO/tests/requirements-parallel-ssh.txt"
 "$REPO/.venv/cpython-1.11/bin/python" -m pip install -q --disable-pip-version-check matplotlib
 
 # paramiko on both interpreters (PyPy 3.9 needs cryptography < 44 and bcrypt 4.0.1).
