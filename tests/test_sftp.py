@@ -1352,6 +1352,16 @@ def test_realpath(conn):
     assert conn.sftp.realpath(conn.remote_root + "//sub/./") == conn.path("sub")
 
 
+def test_realpath_of_a_missing_path_raises(conn):
+    if conn.kind != "sshd":
+        pytest.skip("asyncssh resolves paths without looking at the file system")
+    # OpenSSH answers with a status; Debian's libssh2 1.10 misreads it as an
+    # empty path, which must still raise rather than return "".
+    with pytest.raises(exceptions.SFTPProtocolError) as info:
+        conn.sftp.realpath(conn.path("missing", "deeper"))
+    assert "missing" in str(info.value)
+
+
 def test_realpath_buffer_too_small(conn):
     with pytest.raises(exceptions.BufferTooSmallError) as info:
         conn.sftp.realpath(".", max_len=0)

@@ -104,6 +104,17 @@ def _needs_1_11(what: str) -> NotImplementedError:
                                                .decode()))
 
 
+
+def _raise_no_target(request: str, name: bytes) -> None:
+    """Raise for a readlink/realpath answer with no path in it.
+
+    A link target or a canonical path is never empty.  Debian's
+    CVE-2025-15661 backport turns an error status whose request id is 0 into
+    success with no path (see the README): that is still an error.
+    """
+    raise _make_error(_SFTP_PROTOCOL, "SFTP %s gave no path (the server replied with a "
+                      "status) for path %r" % (request, os.fsdecode(name)))
+
 class SFTP:
     """An SFTP session on an SSH session, from ``Session.sftp_init()``.
 
@@ -318,6 +329,8 @@ class SFTP:
                                           _lib.LIBSSH2_SFTP_REALPATH)
         if rc < 0:
             return self._check(rc, name)
+        if rc == 0:
+            _raise_no_target("realpath", name)
         return _to_str(_ffi.unpack(target, rc))
 
     def last_error(self) -> int:
@@ -349,11 +362,7 @@ class SFTP:
             if rc < 0:
                 return self._check(rc, name)
             if rc == 0:
-                # A link has a non-empty target.  Debian's CVE-2025-15661
-                # backport turns an error status whose request id is 0 into
-                # success with no target (see the README): still an error.
-                raise _make_error(_SFTP_PROTOCOL, "SFTP readlink gave no target (the server "
-                                  "replied with a status) for path %r" % os.fsdecode(name))
+                _raise_no_target("readlink", name)
             return _to_str(_ffi.unpack(target, rc))
 
     def posix_rename(self, source_filename: StrOrBytes, dest_filename: StrOrBytes) -> int:
