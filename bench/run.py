@@ -179,6 +179,37 @@ def markdown(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def rst(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
+    """The tables for docs/benchmarks.rst: values, then the ratios, per configuration."""
+    impls = ALL_PY + list(C_BUILDS) + ["OpenSSH sftp"]
+
+    def list_table(title: str, header: List[str], rows: List[List[str]]) -> List[str]:
+        out = [title, "~" * len(title), "", ".. list-table::", "   :header-rows: 1", ""]
+        for cells in [header] + rows:
+            out.append("   * - " + (cells[0] or ".."))
+            out.extend("     - " + (cell or "..") for cell in cells[1:])
+        return out + [""]
+
+    lines: List[str] = []
+    for config, rows in results.items():
+        used = [i for i in impls if any(i in row for row in rows.values())]
+        values = [[name, unit_of(name)] + ["%.4g" % row[i] if i in row else "" for i in used]
+                  for name, row in rows.items()]
+        lines += list_table(config, ["workload", "unit"] + used, values)
+        per_row = {name: ratios(row, WORKLOADS[name][5]) for name, row in rows.items()}
+        columns = sorted({key for rs in per_row.values() for key in rs}, key=ratio_order)
+        lines += list_table(config + ": ratios (higher is better)", ["workload"] + columns,
+                            [[name] + [per_row[name].get(c, "") for c in columns]
+                             for name in rows])
+    return "\n".join(lines)
+
+
+def ratio_order(key: str) -> tuple:
+    """ssh2cffi PyPy's ratios first, then CPython's, then the others."""
+    return (0 if key.startswith("ssh2cffi PyPy") else 1 if key.startswith("ssh2cffi") else 2,
+            key)
+
+
 def chart(results: Dict[str, Dict[str, Dict[str, float]]], path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -213,7 +244,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", help="workload names (substring match)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--rst-from", metavar="RESULTS_JSON",
+                        help="print the docs tables of an earlier run and exit")
     opts = parser.parse_args()
+    if opts.rst_from:
+        with open(opts.rst_from) as f:
+            print(rst(json.load(f)))
+        return
     names = [n for n in WORKLOADS if not opts.only or any(o in n for o in opts.only)]
     os.makedirs(opts.out, exist_ok=True)
     if not os.path.exists(BIG_FILE) or os.path.getsize(BIG_FILE) != BIG:
@@ -232,6 +269,8 @@ def main() -> None:
     table = markdown(results)
     with open(os.path.join(opts.out, "results.md"), "w") as f:
         f.write(table)
+    with open(os.path.join(opts.out, "results.rst"), "w") as f:
+        f.write(rst(results))
     chart(results, os.path.join(opts.out, "results.png"))
     print(table)
 
