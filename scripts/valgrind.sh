@@ -28,7 +28,7 @@ cd "$REPO" && PYTHONMALLOC=malloc SSH2CFFI_EXPECT_LIBSSH2=1.11 \
     SSH2CFFI_VALGRIND=1 \
     valgrind --tool=memcheck --error-limit=no --num-callers=40 \
         --trace-children=yes \
-        --trace-children-skip='/usr/sbin/*,/usr/bin/ssh*,/usr/bin/ssh-keygen,/bin/*,/usr/bin/env,/usr/lib/openssh/*,/usr/bin/[a-oq-z]*' \
+        --trace-children-skip='/usr/sbin/*,/sbin/*,/usr/bin/ssh*,/usr/bin/ssh-keygen,/bin/*,/usr/bin/env,/usr/lib/openssh/*,/usr/bin/[a-oq-z]*' \
         --log-file="$LOGDIR/vg.%p.log" \
         "$VENV/bin/python" -m pytest -p no:cacheprovider -q "${TESTS[@]}"
 status=$?

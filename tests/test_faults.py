@@ -31,6 +31,14 @@ TIMEOUT_MS = 1500
 #: Upper bound for any fault to surface (seconds); generous for a loaded machine.
 BOUND = 30
 MODES = ("blocking", "nonblocking")
+#: Each scenario runs this many times (scripts/stress.sh raises it).
+ROUNDS = int(os.environ.get("SSH2CFFI_FAULT_ROUNDS", "1"))
+
+
+@pytest.fixture(params=range(ROUNDS), autouse=True)
+def fault_round(request):
+    """Repeats every test of this module ROUNDS times."""
+    return request.param
 #: What a broken connection may raise: the peer went away, the stream broke,
 #: or (SSH2Error itself) libssh2's LIBSSH2_ERROR_SOCKET_NONE during the key exchange.
 BROKEN = (exceptions.SocketDisconnectError, exceptions.SocketRecvError,
