@@ -277,8 +277,10 @@ class SFTPHandle:
         """One directory entry: ``(rc, name, longentry, attrs)``."""
         ptr = self._live()
         name = _new_read_buffer(buffer_maxlen, "buffer_maxlen")
-        longentry = (_new_read_buffer(longentry_maxlen, "longentry_maxlen")
-                     if longentry_maxlen != 0 else _ffi.NULL)
+        if isinstance(longentry_maxlen, int) and longentry_maxlen == 0:
+            longentry = _ffi.NULL
+        else:
+            longentry = _new_read_buffer(longentry_maxlen, "longentry_maxlen")
         attrs = SFTPAttributes()
         rc = _lib.libssh2_sftp_readdir_ex(ptr, name, buffer_maxlen, longentry,
                                           longentry_maxlen, attrs._attrs)

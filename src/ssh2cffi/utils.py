@@ -74,7 +74,8 @@ def wait_socket(_socket: Any, session: "Session", timeout: Union[int, float] = 1
     if isinstance(_socket, int):
         from ._convert import to_cint
 
-        to_cint(_socket, "_socket")  # a descriptor is a C int
+        if to_cint(_socket, "_socket") < 0:  # a descriptor is a C int >= 0
+            raise ValueError("_socket must not be negative, got %d" % _socket)
     elif not hasattr(_socket, "fileno"):
         raise TypeError("_socket must be an int or have a fileno() method, not %s"
                         % type(_socket).__name__)
