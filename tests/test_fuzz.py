@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from helpers import sshd_login
+from servers import AsyncSSHServer
 
 EXAMPLES = int(os.environ.get("SSH2CFFI_FUZZ_EXAMPLES", "8"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +21,18 @@ GROUPS = ("session", "channel", "sftp", "publickey", "agent")
 PHASES = ("live", "closed", "disconnected")
 #: Seconds a batch may take; a call that waits forever shows as a timeout.
 TIMEOUT = 240 + EXAMPLES * 6
+
+
+@pytest.fixture(scope="module")
+def asyncssh_server():
+    """An asyncssh server of its own: the fuzzed SFTP calls leave files with
+    undecodable names in its directory, which other tests list."""
+    server = AsyncSSHServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("group", GROUPS)
