@@ -377,6 +377,29 @@ def _make_asyncssh_classes():
                 return False
             return super().subsystem_requested(subsystem)
 
+    class _SFTPServer(asyncssh.SFTPServer):
+        """SFTP whose files named ``dropread*`` / ``dropwrite*`` drop the
+        connection once a read / write reaches 1 MiB into the file, and
+        ``freezeread*`` stops answering there."""
+
+        def read(self, file_obj, offset, size):
+            name = os.path.basename(os.fsdecode(file_obj.name))
+            if offset >= _FAULT_OFFSET:
+                if name.startswith("dropread"):
+                    self.connection.abort()
+                    return asyncio.get_event_loop().create_future()
+                if name.startswith("freezeread"):
+                    _freeze(self.connection)
+                    return asyncio.get_event_loop().create_future()
+            return super().read(file_obj, offset, size)
+
+        def write(self, file_obj, offset, data):
+            name = os.path.basename(os.fsdecode(file_obj.name))
+            if offset >= _FAULT_OFFSET and name.startswith("dropwrite"):
+                self.connection.abort()
+                return asyncio.get_event_loop().create_future()
+            return super().write(file_obj, offset, data)
+
     class _Server(asyncssh.SSHServer):
         def __init__(self, owner: "AsyncSSHServer"):
             self._owner = owner
@@ -386,6 +409,16 @@ def _make_asyncssh_classes():
         def connection_made(self, conn) -> None:
             self._conn = conn
             self._owner._connections.add(conn)
+            fault = self._owner.handshake_fault
+            loop = asyncio.get_event_loop()
+            # these run once asyncssh has sent its version line: the client is
+            # then in the middle of its handshake (version exchange, key exchange)
+            if fault == "drop":
+                loop.call_soon(conn.abort)
+            elif fault == "hang":    # reads nothing more, sends nothing more
+                loop.call_soon(_freeze, conn)
+            elif fault == "garbage":
+                loop.call_soon(_send_garbage, conn)
 
         def connection_lost(self, exc) -> None:
             self._owner._connections.discard(self._conn)
@@ -398,7 +431,16 @@ def _make_asyncssh_classes():
         def password_auth_supported(self) -> bool:
             return True
 
-        def validate_password(self, username: str, password: str) -> bool:
+        def validate_password(self, username: str, password: str):
+            if username == "dropauth":
+                self._conn.abort()
+                return False
+            if username == "hangauth":
+                _freeze(self._conn)
+                return asyncio.get_event_loop().create_future()  # never answered
+            if username == "garbageauth":
+                _send_garbage(self._conn)
+                return asyncio.get_event_loop().create_future()
             return username == "user" and password == "pass"
 
         def public_key_auth_supported(self) -> bool:
@@ -438,7 +480,39 @@ def _make_asyncssh_classes():
             return _Process(owner._handle_process, owner._sftp_factory,
                             3, False)
 
-    return asyncssh, _Server
+    return asyncssh, _Server, _SFTPServer
+
+
+#: Where the SFTP fault files (dropread*, dropwrite*, freezeread*) fail.
+_FAULT_OFFSET = 1 << 20
+
+
+def _freeze(conn) -> None:
+    """The peer stops answering: nothing read, nothing written, socket kept open."""
+    transport = conn._transport  # asyncssh keeps it private; tests need the raw stream
+    if transport is not None:
+        transport.pause_reading()
+        conn._transport = _MuteTransport(transport)
+
+
+class _MuteTransport:
+    """Wraps a transport so that asyncssh's later writes go nowhere."""
+
+    def __init__(self, transport) -> None:
+        self._transport = transport
+
+    def write(self, data) -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
+
+def _send_garbage(conn) -> None:
+    """Bytes that are no SSH packet, straight into the encrypted stream."""
+    transport = conn._transport
+    if transport is not None:
+        transport.write(bytes(range(256)) * 64)
 
 
 class AsyncSSHServer:
@@ -460,7 +534,14 @@ class AsyncSSHServer:
     type, size in characters and pixels, modes), ``winch`` (prints ``ready``,
     then the first window-change size), ``bytes N``,
     ``sleep SECS``, ``drop``, ``hang``; anything else writes
-    ``unknown command`` to stderr and exits 127.  A shell request starts a
+    ``unknown command`` to stderr and exits 127.  Faults: ``drop`` (writes
+    ``partial``, then drops the connection), ``freeze`` (``partial``, then the
+    connection stops answering), ``garbage`` (``partial``, then bytes that are
+    no SSH packet), ``drop-after N`` (reads N bytes of stdin, then drops); users
+    ``dropauth``, ``hangauth`` and ``garbageauth`` do the same during password
+    auth; SFTP files named ``dropread*``, ``dropwrite*`` and ``freezeread*``
+    fail 1 MiB in; ``handshake_fault`` ("drop", "hang", "garbage") makes every
+    connection fail during its handshake.  A shell request starts a
     line echo shell (``"> " + line``) that ends on an ``exit`` line.  The
     ``sftp`` subsystem is served (chrooted to :attr:`dir`), and the
     ``publickey`` subsystem (RFC 4819: version, add, remove, list; keys are kept
@@ -472,7 +553,8 @@ class AsyncSSHServer:
     banner = _BANNER
 
     def __init__(self, authorized_keys: Optional[List[str]] = None,
-                 start_timeout: float = 10.0, port_forwarding: bool = False):
+                 start_timeout: float = 10.0, port_forwarding: bool = False,
+                 handshake_fault: Optional[str] = None):
         self.host = LOCALHOST
         self.port = 0
         self.start_timeout = start_timeout
@@ -491,13 +573,16 @@ class AsyncSSHServer:
         self.port_forwarding = port_forwarding
         # publickey subsystem store: user -> {(algorithm, blob): [(name, value)]}
         self.publickeys: Dict[str, Dict[tuple, list]] = {}
+        # what every new connection does to its handshake: None, "drop",
+        # "hang" or "garbage" (see _Server.connection_made)
+        self.handshake_fault: Optional[str] = handshake_fault
 
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> "AsyncSSHServer":
         if self._thread is not None:
             return self
-        self._asyncssh, self._server_cls = _make_asyncssh_classes()
+        self._asyncssh, self._server_cls, self._sftp_cls = _make_asyncssh_classes()
         asyncssh = self._asyncssh
         self.dir = tempfile.mkdtemp(prefix="ssh2cffi-asyncssh-")
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -544,7 +629,7 @@ class AsyncSSHServer:
         self.port = self._acceptor.get_port()
 
     def _sftp_factory(self, chan):
-        return self._asyncssh.SFTPServer(chan, chroot=self.dir.encode())
+        return self._sftp_cls(chan, chroot=self.dir.encode())
 
     async def _shutdown(self) -> None:
         if self._acceptor is not None:
@@ -707,6 +792,28 @@ class AsyncSSHServer:
             process.get_extra_info("connection").abort()
         elif name == "hang":
             await process.channel.wait_closed()
+        elif name == "freeze":
+            # some output, then the whole connection stops answering
+            out.write(b"partial")
+            await out.drain()
+            await asyncio.sleep(0.1)
+            _freeze(process.get_extra_info("connection"))
+            await asyncio.get_event_loop().create_future()
+        elif name == "garbage":
+            out.write(b"partial")
+            await out.drain()
+            await asyncio.sleep(0.1)
+            _send_garbage(process.get_extra_info("connection"))
+            await asyncio.get_event_loop().create_future()
+        elif name == "drop-after":
+            # read N bytes of stdin, then drop the connection (a write in flight)
+            total, wanted = 0, int(arg)
+            while total < wanted:
+                data = await process.stdin.read(65536)
+                if not data:
+                    break
+                total += len(data)
+            process.get_extra_info("connection").abort()
         else:
             err.write(b"unknown command\n")
             process.exit(127)

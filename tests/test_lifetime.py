@@ -35,6 +35,8 @@ def child_env(sshd):
 
 
 def run_child(sshd, body, timeout=240):
+    # the loops grow with ITERATIONS (scripts/stress.sh raises it): so does the bound
+    timeout = max(timeout, 60 * ITERATIONS)
     result = run_python(CHILD_PRELUDE + body, timeout=timeout, env=child_env(sshd))
     assert result.returncode == 0, "child died (%d): %s" % (result.returncode,
                                                              result.stderr[-3000:])

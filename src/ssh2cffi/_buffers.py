@@ -15,13 +15,16 @@ _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 MAX_READ_SIZE = 2 ** 31  # larger single reads are a mistake, not a request
 
 
-def new_read_buffer(size: int) -> Any:
-    """A ``char[size]`` C buffer (at least 1 byte) for a read of up to ``size`` bytes."""
+def new_read_buffer(size: int, name: str = "size") -> Any:
+    """A ``char[size]`` C buffer (at least 1 byte) for a read of up to ``size`` bytes.
+
+    ``name`` is the caller's parameter, for the error messages.
+    """
     if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError("size must be an int, not %s" % type(size).__name__)
+        raise TypeError("%s must be an int, not %s" % (name, type(size).__name__))
     if size < 0:
-        raise ValueError("size must not be negative, got %d" % size)
+        raise ValueError("%s must not be negative, got %d" % (name, size))
     if size > MAX_READ_SIZE:
-        raise ValueError("size %d is larger than the %d bytes one read may ask for"
-                         % (size, MAX_READ_SIZE))
+        raise ValueError("%s %d is larger than the %d bytes one read may ask for"
+                         % (name, size, MAX_READ_SIZE))
     return _new_unzeroed("char[]", max(size, 1))

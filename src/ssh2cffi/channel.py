@@ -11,6 +11,7 @@ from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
+from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import raise_error as _raise_error
@@ -227,7 +228,8 @@ class Channel:
         proto = _ffi.NULL if auth_proto is None else _to_cstring(auth_proto, "auth_proto")
         cookie = _ffi.NULL if auth_cookie is None else _to_cstring(auth_cookie, "auth_cookie")
         return self._check(_lib.libssh2_channel_x11_req_ex(
-            self._live(), int(single_connection), proto, cookie, int(screen_number)))
+            self._live(), _to_cint(single_connection, "single_connection"), proto, cookie,
+            _to_cint(screen_number, "screen_number")))
 
     def signal(self, signame: StrOrBytes) -> int:
         """Send a signal such as ``"TERM"`` (no ``SIG`` prefix) to the remote process.
@@ -268,7 +270,11 @@ class Channel:
             # _new_read_buffer rejects a negative size (it holds >= 1 byte).
             self._buf = _new_read_buffer(size)
             self._bufsize = max(size, 1)
-        rc = _read_ex(self._ptr, stream_id, self._buf, size)
+        try:
+            rc = _read_ex(self._ptr, stream_id, self._buf, size)
+        except (TypeError, OverflowError):  # cffi refused size or stream_id: say which
+            _new_read_buffer(size)  # a float size passes the comparison above
+            rc = _read_ex(self._ptr, _to_cint(stream_id, "stream_id"), self._buf, size)
         if rc > 0:
             return rc, _unpack(self._buf, rc)
         if rc == _EAGAIN:
@@ -287,7 +293,7 @@ class Channel:
 
     def poll_channel_read(self, extended: int) -> int:
         """1 if data (``extended``: stderr) is waiting to be read, else 0. Deprecated upstream."""
-        return self._check(_lib.libssh2_poll_channel_read(self._live(), int(extended)))
+        return self._check(_lib.libssh2_poll_channel_read(self._live(), _to_cint(extended, "extended")))
 
     # -- writing ----------------------------------------------------------------
     def write(self, buf: StrOrBytes) -> Tuple[int, int]:
@@ -309,7 +315,11 @@ class Channel:
             rec.raise_unusable()
         data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
         written = self._written
-        rc = _write_all(self._ptr, stream_id, data, len(data), written)
+        try:
+            rc = _write_all(self._ptr, stream_id, data, len(data), written)
+        except (TypeError, OverflowError):  # cffi refused stream_id: say so
+            rc = _write_all(self._ptr, _to_cint(stream_id, "stream_id"), data, len(data),
+                            written)
         if rc < 0 and rc != _EAGAIN:
             _raise_error(rc, rec.ptr)
         return rc, written[0]
@@ -325,7 +335,8 @@ class Channel:
     def flush_ex(self, stream_id: int) -> int:
         """Discard unread data of stream ``stream_id`` (0 stdout, 1 stderr,
         ``LIBSSH2_CHANNEL_FLUSH_ALL``...); returns the number of bytes flushed."""
-        return self._check(_lib.libssh2_channel_flush_ex(self._live(), int(stream_id)))
+        return self._check(_lib.libssh2_channel_flush_ex(
+            self._live(), _to_cint(stream_id, "stream_id")))
 
     # -- end of stream and exit ------------------------------------------------
     def send_eof(self) -> int:
@@ -390,8 +401,9 @@ class Channel:
 
     def window_read_ex(self, read_avail: int, window_size_initial: int) -> int:
         """As window_read(); the arguments are accepted for ssh2-python compatibility."""
-        avail = _ffi.new("unsigned long *", read_avail)
-        initial = _ffi.new("unsigned long *", window_size_initial)
+        avail = _ffi.new("unsigned long *", _to_cint(read_avail, "read_avail", "unsigned long"))
+        initial = _ffi.new("unsigned long *", _to_cint(window_size_initial, "window_size_initial",
+                                                       "unsigned long"))
         return self._check(int(_lib.libssh2_channel_window_read_ex(self._live(), avail, initial)))
 
     def window_write(self) -> int:
@@ -400,24 +412,25 @@ class Channel:
 
     def window_write_ex(self, window_size_initial: int) -> int:
         """As window_write(); the argument is accepted for ssh2-python compatibility."""
-        initial = _ffi.new("unsigned long *", window_size_initial)
+        initial = _ffi.new("unsigned long *", _to_cint(window_size_initial, "window_size_initial",
+                                                       "unsigned long"))
         return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), initial)))
 
     def receive_window_adjust(self, adjustment: int, force: bool = False) -> int:
         """Grow the receive window by ``adjustment`` bytes (older API; see receive_window_adjust2)."""
         return self._check(int(_lib.libssh2_channel_receive_window_adjust(
-            self._live(), adjustment, bool(force))))
+            self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force))))
 
     def receive_window_adjust2(self, adjustment: int, force: bool) -> int:
         """Grow the receive window by ``adjustment`` bytes."""
         store = _ffi.new("unsigned int *")
         return self._check(_lib.libssh2_channel_receive_window_adjust2(
-            self._live(), adjustment, bool(force), store))
+            self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force), store))
 
     def handle_extended_data2(self, ignore_mode: int) -> int:
         """What to do with stderr: LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL, IGNORE or MERGE."""
         return self._check(_lib.libssh2_channel_handle_extended_data2(
-            self._live(), int(ignore_mode)))
+            self._live(), _to_cint(ignore_mode, "ignore_mode")))
 
     def handle_extended_data(self, ignore_mode: int) -> None:
         """As handle_extended_data2, without a result (older API)."""

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, NoReturn, Optional, Type, Union
 from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
+from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
 from ._errors import error_as as _error_as
@@ -262,7 +263,7 @@ class KnownHost:
             note_len = len(note)
         store = _ffi.new("struct libssh2_knownhost **")
         rc = _lib.libssh2_knownhost_addc(self._ptr, name, salt_value, data, len(data), note,
-                                         note_len, typemask, store)
+                                         note_len, _to_cint(typemask, "typemask"), store)
         if rc != 0:
             self._raise(KnownHostAddError, "Error adding known host entry for host %s"
                         % _host_text(name), rc)
@@ -276,7 +277,8 @@ class KnownHost:
         name = _to_cstring(host, "host")
         data = _to_bytes(key, "key")
         store = _ffi.new("struct libssh2_knownhost **")
-        rc = _lib.libssh2_knownhost_check(self._ptr, name, data, len(data), typemask, store)
+        rc = _lib.libssh2_knownhost_check(self._ptr, name, data, len(data),
+                                          _to_cint(typemask, "typemask"), store)
         return self._check_result(rc, store, name, None)
 
     def checkp(self, host: StrOrBytes, port: int, key: bytes, typemask: int) -> KnownHostEntry:
@@ -294,8 +296,9 @@ class KnownHost:
         name = _to_cstring(host, "host")
         data = _to_bytes(key, "key")
         store = _ffi.new("struct libssh2_knownhost **")
-        rc = _lib.libssh2_knownhost_checkp(self._ptr, name, port, data, len(data), typemask,
-                                           store)
+        port = _to_cint(port, "port")
+        rc = _lib.libssh2_knownhost_checkp(self._ptr, name, port, data, len(data),
+                                           _to_cint(typemask, "typemask"), store)
         return self._check_result(rc, store, name, port)
 
     def delete(self, entry: KnownHostEntry) -> None:
@@ -314,6 +317,9 @@ class KnownHost:
 
     def get(self, prev: Optional[KnownHostEntry] = None) -> List[KnownHostEntry]:
         """Every entry, in collection order (only those after ``prev``, if given)."""
+        if prev is not None and not isinstance(prev, KnownHostEntry):
+            raise TypeError("prev must be a KnownHostEntry or None, not %s"
+                            % type(prev).__name__)
         start = _ffi.NULL if prev is None else self._entry_ptr(prev, KnownHostGetError)
         entries: List[KnownHostEntry] = []
         store = _ffi.new("struct libssh2_knownhost **")
@@ -335,7 +341,7 @@ class KnownHost:
         cannot parse, ...).
         """
         path = _to_path(filename, "filename")
-        rc = _lib.libssh2_knownhost_readfile(self._ptr, path, f_type)
+        rc = _lib.libssh2_knownhost_readfile(self._ptr, path, _to_cint(f_type, "f_type"))
         if rc < 0:
             self._raise(KnownHostReadFileError, "Error reading known hosts file %r"
                         % path.decode("utf-8", "replace"), rc)
@@ -344,7 +350,7 @@ class KnownHost:
     def readline(self, line: StrOrBytes, f_type: int = _FILE_OPENSSH) -> None:
         """Add the entry of one known_hosts line; raises ``KnownHostReadLineError``."""
         data = _to_bytes(line, "line")
-        rc = _lib.libssh2_knownhost_readline(self._ptr, data, len(data), f_type)
+        rc = _lib.libssh2_knownhost_readline(self._ptr, data, len(data), _to_cint(f_type, "f_type"))
         if rc != 0:
             self._raise(KnownHostReadLineError, "Error reading known hosts line %r" % (data,),
                         rc)
@@ -353,7 +359,8 @@ class KnownHost:
                   buf_len: int = 1024) -> bytes:
         """``entry`` as one known_hosts line (ending in a newline)."""
         ptr = self._entry_ptr(entry, KnownHostWriteLineError)
-        size = max(int(buf_len), 1)
+        f_type = _to_cint(f_type, "f_type")
+        size = max(_to_cint(buf_len, "buf_len", "size_t"), 1)
         out_len = _ffi.new("size_t *")
         for _attempt in range(2):
             buf = _ffi.new("char[]", size)
@@ -371,7 +378,7 @@ class KnownHost:
                   f_type: int = _FILE_OPENSSH) -> None:
         """Write every entry to ``filename`` (replacing it) in known_hosts format."""
         path = _to_path(filename, "filename")
-        rc = _lib.libssh2_knownhost_writefile(self._ptr, path, f_type)
+        rc = _lib.libssh2_knownhost_writefile(self._ptr, path, _to_cint(f_type, "f_type"))
         if rc != 0:
             self._raise(KnownHostWriteFileError, "Error writing known hosts to file %r"
                         % path.decode("utf-8", "replace"), rc)

@@ -279,7 +279,11 @@ class PublicKeySystem:
         """
         key_name = _to_bytes(name, "name")
         key_blob = _to_bytes(blob, "blob")
-        attrs = list(attrs or ())
+        try:
+            attrs = list(attrs or ())
+        except TypeError:
+            raise TypeError("attrs must be a sequence of PublicKeyAttribute, not %s"
+                            % type(attrs).__name__) from None
         keep: List[Any] = []  # the C array points into these
         array = _ffi.new("libssh2_publickey_attribute[]", max(len(attrs), 1))
         for index, attr in enumerate(attrs):

@@ -7,6 +7,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
+from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_int as _to_int
 from ._convert import to_path as _to_path
@@ -249,6 +250,7 @@ def _socket_fd(sock: Any) -> int:
                         % type(sock).__name__)
     if not isinstance(fd, int) or fd < 0:
         raise ValueError("sock has no valid file descriptor (%r)" % (fd,))
+    _to_cint(fd, "sock", "int")  # a descriptor is a C int: OverflowError naming sock
     return fd
 
 
@@ -389,7 +391,7 @@ class Session:
 
     def set_timeout(self, timeout: int) -> None:
         """Time limit for blocking calls in milliseconds (0: none); past it they raise Timeout."""
-        _lib.libssh2_session_set_timeout(self._ptr, int(timeout))
+        _lib.libssh2_session_set_timeout(self._ptr, _to_cint(timeout, "timeout", "long"))
 
     def get_timeout(self) -> int:
         """The timeout of blocking calls in milliseconds (0: none), as set by ``set_timeout``."""
@@ -689,8 +691,11 @@ class Session:
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()
-        raw = _lib.libssh2_scp_send64(ptr, name, _to_int(mode, "mode"), _to_int(size, "size"),
-                                      _to_int(mtime, "mtime"), _to_int(atime, "atime"))
+        raw = _lib.libssh2_scp_send64(
+            ptr, name, _to_cint(_to_int(mode, "mode"), "mode"),
+            _to_cint(_to_int(size, "size"), "size", "long"),
+            _to_cint(_to_int(mtime, "mtime"), "mtime", "long"),
+            _to_cint(_to_int(atime, "atime"), "atime", "long"))
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
@@ -711,7 +716,8 @@ class Session:
         source = _to_cstring(shost, "shost")
         ptr = self._live()
         self._rec.drain()
-        raw = _lib.libssh2_channel_direct_tcpip_ex(ptr, target, port, source, sport)
+        raw = _lib.libssh2_channel_direct_tcpip_ex(ptr, target, _to_cint(port, "port"), source,
+                                                   _to_cint(sport, "sport"))
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
@@ -731,7 +737,8 @@ class Session:
                 "against libssh2 %s" % _ffi.string(_lib.libssh2_version(0)).decode())
         ptr = self._live()
         self._rec.drain()
-        raw = _lib.libssh2_channel_direct_streamlocal_ex(ptr, path, source, sport)
+        raw = _lib.libssh2_channel_direct_streamlocal_ex(ptr, path, source,
+                                                         _to_cint(sport, "sport"))
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
@@ -745,7 +752,8 @@ class Session:
 
         ptr = self._live()
         self._rec.drain()
-        raw = _lib.libssh2_channel_forward_listen_ex(ptr, _ffi.NULL, port, _ffi.NULL, 16)
+        raw = _lib.libssh2_channel_forward_listen_ex(ptr, _ffi.NULL, _to_cint(port, "port"),
+                                                     _ffi.NULL, 16)
         if raw == _ffi.NULL:
             return self._null_result()
         return Listener._wrap(self, raw)
@@ -764,7 +772,8 @@ class Session:
         ptr = self._live()
         self._rec.drain()
         bound = _ffi.new("int *")
-        raw = _lib.libssh2_channel_forward_listen_ex(ptr, address, port, bound, queue_maxsize)
+        raw = _lib.libssh2_channel_forward_listen_ex(ptr, address, _to_cint(port, "port"), bound,
+                                                     _to_cint(queue_maxsize, "queue_maxsize"))
         if raw == _ffi.NULL:
             return self._null_result(), 0
         return Listener._wrap(self, raw), int(bound[0])
@@ -853,7 +862,8 @@ class Session:
 
     def hostkey_hash(self, hash_type: int) -> Optional[bytes]:
         """The host key's MD5 (16 bytes), SHA1 (20) or SHA256 (32) digest, or None."""
-        size = _HOSTKEY_HASH_LENGTHS.get(hash_type)
+        size = (_HOSTKEY_HASH_LENGTHS.get(hash_type)
+                if isinstance(hash_type, int) else None)  # {} is not even hashable
         if size is None:
             raise ValueError("hash_type must be one of LIBSSH2_HOSTKEY_HASH_MD5, _SHA1 or "
                              "_SHA256, not %r" % (hash_type,))
@@ -897,9 +907,7 @@ class Session:
     # -- keepalive --------------------------------------------------------------
     def keepalive_config(self, want_reply: bool, interval: int) -> None:
         """Send keepalives every ``interval`` seconds (0 disables)."""
-        interval = int(interval)
-        if interval < 0:
-            raise OverflowError("interval must not be negative")
+        interval = _to_cint(interval, "interval", "unsigned int")
         _lib.libssh2_keepalive_config(self._ptr, bool(want_reply), interval)
 
     def keepalive_send(self) -> int:
@@ -925,7 +933,7 @@ class Session:
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
         """Record ``errcode`` and ``errmsg`` as the session's last error; returns ``errcode``."""
         return int(_lib.libssh2_session_set_last_error(
-            self._ptr, int(errcode), _to_cstring(errmsg, "errmsg")))
+            self._ptr, _to_cint(errcode, "errcode"), _to_cstring(errmsg, "errmsg")))
 
     # -- ssh2cffi additions: banners, trace output, X11 forwarding -----------------
     def banner_set(self, banner: StrOrBytes) -> int:

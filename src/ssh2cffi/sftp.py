@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, NoReturn, Optional, Union
 from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
+from ._convert import to_cint as _to_cint
 from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
@@ -219,10 +220,12 @@ class SFTP:
         """
         if not isinstance(filename, bytes):
             raise TypeError("filename must be bytes, not %s" % type(filename).__name__)
+        filename_len = _to_cint(filename_len, "filename_len", "long")
         if filename_len < 0 or filename_len > len(filename):
             filename_len = len(filename)
-        raw = _lib.libssh2_sftp_open_ex(self._live(), filename, filename_len, flags, mode,
-                                        open_type)
+        raw = _lib.libssh2_sftp_open_ex(
+            self._live(), filename, filename_len, _to_cint(flags, "flags", "unsigned long"),
+            _to_cint(mode, "mode", "long"), _to_cint(open_type, "open_type"))
         if raw == _ffi.NULL:
             return self._null_result(filename)
         assert self._rec is not None
@@ -246,13 +249,15 @@ class SFTP:
         for value, name in ((source_filename, "source_filename"), (dest_filename, "dest_filename")):
             if not isinstance(value, bytes):
                 raise TypeError("%s must be bytes, not %s" % (name, type(value).__name__))
+        source_filename_len = _to_cint(source_filename_len, "source_filename_len", "long")
+        dest_filename_len = _to_cint(dest_filename_len, "dest_filename_len", "long")
         if source_filename_len < 0 or source_filename_len > len(source_filename):
             source_filename_len = len(source_filename)
         if dest_filename_len < 0 or dest_filename_len > len(dest_filename):
             dest_filename_len = len(dest_filename)
         return self._check(_lib.libssh2_sftp_rename_ex(
             self._live(), source_filename, source_filename_len, dest_filename,
-            dest_filename_len, flags), source_filename)
+            dest_filename_len, _to_cint(flags, "flags", "long")), source_filename)
 
     def unlink(self, filename: StrOrBytes) -> int:
         """Remove the file ``filename``; returns 0, or raises ``SFTPProtocolError``."""
@@ -265,7 +270,8 @@ class SFTP:
         Raises ``SFTPProtocolError`` (for example ``LIBSSH2_FX_FAILURE`` when it exists).
         """
         name = _to_bytes(path, "path")
-        return self._check(_lib.libssh2_sftp_mkdir_ex(self._live(), name, len(name), mode), name)
+        return self._check(_lib.libssh2_sftp_mkdir_ex(
+            self._live(), name, len(name), _to_cint(mode, "mode", "long")), name)
 
     def rmdir(self, path: StrOrBytes) -> int:
         """Remove the empty directory ``path``; returns 0, or raises ``SFTPProtocolError``."""
@@ -324,14 +330,15 @@ class SFTP:
         when the server cannot resolve the path.
         """
         name = _to_bytes(path, "path")
-        target = _ffi.new("char[]", max(int(max_len), 1))
-        rc = _lib.libssh2_sftp_symlink_ex(self._live(), name, len(name), target, int(max_len),
+        max_len = _to_cint(max_len, "max_len", "unsigned int")
+        target = _ffi.new("char[]", max(max_len, 1))
+        rc = _lib.libssh2_sftp_symlink_ex(self._live(), name, len(name), target, max_len,
                                           _lib.LIBSSH2_SFTP_REALPATH)
         if rc < 0:
             return self._check(rc, name)
         if rc == 0:
             _raise_no_target("realpath", name)
-        return _to_str(_ffi.unpack(target, rc))
+        return _to_str(_ffi.unpack(target, rc), "the real path of path %r" % (name,))
 
     def last_error(self) -> int:
         """The SFTP status code (LIBSSH2_FX_*) of the last failed SFTP request."""

@@ -174,9 +174,13 @@ class SFTPHandle:
             raise TypeError("buffer_maxlen must be an int, not %s"
                             % type(buffer_maxlen).__name__) from None
         if not small_enough:
-            self._buf = _new_read_buffer(buffer_maxlen)
+            self._buf = _new_read_buffer(buffer_maxlen, "buffer_maxlen")
             self._bufsize = max(buffer_maxlen, 1)
-        rc = _sftp_read(ptr, self._buf, buffer_maxlen)
+        try:
+            rc = _sftp_read(ptr, self._buf, buffer_maxlen)
+        except TypeError:  # a float passes the comparison above
+            _new_read_buffer(buffer_maxlen, "buffer_maxlen")
+            raise
         if rc > 0:
             return rc, _unpack(self._buf, rc)
         return rc, b""
@@ -289,8 +293,11 @@ class SFTPHandle:
                     buffer_maxlen: int = 1024) -> Tuple[int, bytes, bytes, SFTPAttributes]:
         """One directory entry: ``(rc, name, longentry, attrs)``."""
         ptr = self._live()
-        name = _new_read_buffer(buffer_maxlen)
-        longentry = _new_read_buffer(longentry_maxlen) if longentry_maxlen else _ffi.NULL
+        name = _new_read_buffer(buffer_maxlen, "buffer_maxlen")
+        if isinstance(longentry_maxlen, int) and longentry_maxlen == 0:
+            longentry = _ffi.NULL
+        else:
+            longentry = _new_read_buffer(longentry_maxlen, "longentry_maxlen")
         attrs = SFTPAttributes()
         rc = _lib.libssh2_sftp_readdir_ex(ptr, name, buffer_maxlen, longentry,
                                           longentry_maxlen, attrs._attrs)

@@ -15,17 +15,15 @@ ENCODING: str = "utf-8"
 
 _INBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_INBOUND
 _OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
-_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def handle_error_codes(errcode: int) -> int:
     """Return ``errcode`` if it is >= 0 or LIBSSH2_ERROR_EAGAIN, else raise its exception."""
     from ._errors import check
 
-    errcode = int(errcode)
-    if not _INT_MIN <= errcode <= _INT_MAX:
-        raise OverflowError("errcode %d does not fit a C int" % errcode)
-    return check(errcode)
+    from ._convert import to_cint
+
+    return check(to_cint(errcode, "errcode"))
 
 
 def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
@@ -37,6 +35,9 @@ def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
     """
     if not isinstance(buf, bytes):
         raise TypeError("buf must be bytes, not %s" % type(buf).__name__)
+    from ._convert import to_cint
+
+    pos = to_cint(pos, "pos", "long")
     if not buf:
         return -1, pos
     newline = buf.find(b"\n", pos)
@@ -50,7 +51,9 @@ def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
 
 def version(required_version: int = 0) -> Optional[bytes]:
     """libssh2's version as bytes (``b'1.11.1'``), or None if older than ``required_version``."""
-    text = _lib.libssh2_version(int(required_version))
+    from ._convert import to_cint
+
+    text = _lib.libssh2_version(to_cint(required_version, "required_version"))
     if text == _ffi.NULL:
         return None
     return bytes(_ffi.string(text))
@@ -68,9 +71,36 @@ def wait_socket(_socket: Any, session: "Session", timeout: Union[int, float] = 1
     """
     if _socket is None:
         raise TypeError("_socket must not be None")
+    if isinstance(_socket, int):
+        from ._convert import to_cint
+
+        if to_cint(_socket, "_socket") < 0:  # a descriptor is a C int >= 0
+            raise ValueError("_socket must not be negative, got %d" % _socket)
+    elif not hasattr(_socket, "fileno"):
+        raise TypeError("_socket must be an int or have a fileno() method, not %s"
+                        % type(_socket).__name__)
+    from .session import Session
+
+    if not isinstance(session, Session):
+        raise TypeError("session must be a Session, not %s" % type(session).__name__)
     directions = session.block_directions()
     if directions == 0:
         return 0
     readfds: List[Any] = [_socket] if directions & _INBOUND else []
     writefds: List[Any] = [_socket] if directions & _OUTBOUND else []
-    return select.select(readfds, writefds, (), timeout)
+    try:
+        return select.select(readfds, writefds, (), timeout)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if timeout is not None and (isinstance(timeout, (str, bytes)) or not _is_number(timeout)
+                                    or not 0 <= timeout < 2 ** 31):
+            raise type(exc)("timeout must be None or a number of seconds >= 0, not %r"
+                            % (timeout,)) from None
+        raise
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
