@@ -163,6 +163,7 @@ class World:
             "name": "ssh-ed25519", "blob": blob, "overwrite": 0,
             "required_version": 0, "pos": 0, "_socket": sock, "session": session,
             "mandatory": 0, "sock": None,
+            "banner": "SSH-2.0-fuzz_1.0", "bitmask": 0, "width": 80, "height": 24,
         }
         self.by_method = {("SFTP", "path"): "nope", ("utils.find_eol", "buf"): b"ab\ncd",
                           ("KnownHost", "filename"): os.path.join(self.tmp, "known"),
