@@ -141,32 +141,43 @@ def sftp_stat(pkg, session, ops):
     return ops / elapsed, "ops/s"
 
 
-def many_sessions(pkg, port, key, count):
-    """``count`` threads, each connecting, authenticating and running a command."""
+def in_threads(count, one):
+    """Run ``one(index)`` in ``count`` threads at once; the wall time, in seconds.
+
+    Shared with workloads_paramiko.py: the many-sessions rows time the same harness.
+    """
     errors = []
 
-    def one(index):
+    def guarded(index):
         try:
-            session, sock = connect(pkg, port, key)
-            channel = session.open_session()
-            channel.execute("echo %d" % index)
-            rc, data = channel.read()
-            assert data == b"%d\n" % index, data
-            channel.close()
-            session.disconnect()
-            sock.close()
+            one(index)
         except Exception as exc:  # reported after the run
             errors.append(exc)
 
     start = time.perf_counter()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
     assert not errors, errors[:3]
-    return elapsed, "s"
+    return elapsed
+
+
+def many_sessions(pkg, port, key, count):
+    """``count`` threads, each connecting, authenticating and running a command."""
+    def one(index):
+        session, sock = connect(pkg, port, key)
+        channel = session.open_session()
+        channel.execute("echo %d" % index)
+        rc, data = channel.read()
+        assert data == b"%d\n" % index, data
+        channel.close()
+        session.disconnect()
+        sock.close()
+
+    return in_threads(count, one), "s"
 
 
 def many_sessions_pssh(pkg, port, key, count):
