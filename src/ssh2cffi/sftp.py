@@ -408,9 +408,9 @@ class SFTP:
         if attrs is not None and not isinstance(attrs, SFTPAttributes):
             raise TypeError("attrs must be SFTPAttributes or None, not %s"
                             % type(attrs).__name__)
-        for value, label in ((flags, "flags"), (mode, "mode"), (open_type, "open_type")):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError("%s must be an int, not %s" % (label, type(value).__name__))
+        flags = _to_cint(flags, "flags", "unsigned long")
+        mode = _to_cint(mode, "mode", "long")
+        open_type = _to_cint(open_type, "open_type")
         if open_type not in (_lib.LIBSSH2_SFTP_OPENFILE, _lib.LIBSSH2_SFTP_OPENDIR):
             raise ValueError("open_type must be LIBSSH2_SFTP_OPENFILE (0) or "
                              "LIBSSH2_SFTP_OPENDIR (1), not %r" % (open_type,))
