@@ -31,7 +31,9 @@ from ssh2cffi.session import (LIBSSH2_METHOD_HOSTKEY, LIBSSH2_METHOD_SIGN_ALGO,
 from ssh2cffi.sftp import (LIBSSH2_FXF_CREAT, LIBSSH2_FXF_READ, LIBSSH2_FXF_WRITE,
                            LIBSSH2_FXF_TRUNC, LIBSSH2_SFTP_ATTR_PERMISSIONS)
 from ssh2cffi.sftp_handle import SFTPAttributes
-from test_sftp import _finish, make_conn, symlink_status_misread  # noqa: F401
+# The SFTP connection fixtures are test_sftp.py's own, not copies.
+from test_sftp import (_finish, asyncssh_conn, make_conn, sshd_conn,  # noqa: F401
+                       symlink_status_misread)
 
 HAS_1_11 = utils.version(0x010B00) is not None
 needs_1_11 = pytest.mark.skipif(not HAS_1_11, reason="needs libssh2 >= 1.11.0")
@@ -52,20 +54,6 @@ def asession(asyncssh_server):
     session, sock, _user = login("asyncssh", asyncssh_server)
     yield session
     logout(session, sock)
-
-
-@pytest.fixture
-def sshd_conn(sshd):
-    conn = make_conn("sshd", sshd)
-    yield conn
-    _finish(conn)
-
-
-@pytest.fixture
-def asyncssh_conn(asyncssh_server):
-    conn = make_conn("asyncssh", asyncssh_server)
-    yield conn
-    _finish(conn)
 
 
 @pytest.fixture(params=["sshd", "asyncssh"])
