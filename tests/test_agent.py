@@ -276,10 +276,29 @@ def test_connecting_twice_reconnects_without_leaking(use_agent):
     assert len(agent.get_identities()) == 1
 
 
-def test_agent_auth_needs_a_blocking_session(sshd, use_agent):
+def test_agent_auth_on_a_non_blocking_session_raises_agent_authentication_error(sshd, use_agent):
+    # ssh2-python: every identity's libssh2_agent_userauth() returns EAGAIN, so its
+    # agent_auth ends with AgentAuthenticationError; callers catch that class (or
+    # its base there, AuthenticationError).  Ours says why, and leaves the session usable.
     session, sock = connect(sshd)
     session.set_blocking(False)
-    with pytest.raises(ValueError, match="blocking"):
+    with pytest.raises(exceptions.AgentAuthenticationError, match="blocking session") as info:
+        session.agent_auth(sshd.user)
+    assert isinstance(info.value, exceptions.AuthenticationError)
+    assert not isinstance(info.value, ValueError)
+    session.set_blocking(True)
+    assert session.agent_auth(sshd.user) is None        # nothing was left half-way
+    assert session.userauth_authenticated()
+    close(session, sock)
+
+
+def test_agent_auth_on_a_non_blocking_session_without_agent_raises_connection_error(
+        sshd, monkeypatch):
+    # As in ssh2-python, the agent is reached first: no agent is AgentConnectionError.
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    session, sock = connect(sshd)
+    session.set_blocking(False)
+    with pytest.raises(exceptions.AgentConnectionError):
         session.agent_auth(sshd.user)
     session.set_blocking(True)
     close(session, sock)

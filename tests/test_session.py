@@ -52,6 +52,29 @@ def test_handshake_rejects_bad_sockets():
         session.handshake(-5)
 
 
+class _FakeSocket:
+    def __init__(self, fileno_result):
+        self.fileno_result = fileno_result
+
+    def fileno(self):
+        return self.fileno_result
+
+
+@pytest.mark.parametrize("fileno_result", [None, "3", 3.0, object()])
+def test_handshake_with_a_fileno_that_is_not_an_int_raises_type_error(fileno_result):
+    # ssh2-python: Cython cannot convert fileno()'s result to a C int -> TypeError.
+    with pytest.raises(TypeError, match="fileno"):
+        Session().handshake(_FakeSocket(fileno_result))
+
+
+def test_handshake_with_a_closed_sockets_descriptor_raises_value_error():
+    # fileno() is an int, but no descriptor: -1 is what a closed socket gives.
+    sock = socket.socket()
+    sock.close()
+    with pytest.raises(ValueError, match="descriptor"):
+        Session().handshake(sock)
+
+
 def test_handshake_with_a_peer_that_is_not_ssh_raises():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

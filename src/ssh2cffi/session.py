@@ -248,7 +248,10 @@ def _socket_fd(sock: Any) -> int:
     else:
         raise TypeError("sock must be an int or have a fileno() method, not %s"
                         % type(sock).__name__)
-    if not isinstance(fd, int) or fd < 0:
+    if not isinstance(fd, int):
+        # ssh2-python's Cython cannot make a C int of it either: TypeError there too.
+        raise TypeError("sock.fileno() must return an int, not %s" % type(fd).__name__)
+    if fd < 0:
         raise ValueError("sock has no valid file descriptor (%r)" % (fd,))
     _to_cint(fd, "sock", "int")  # a descriptor is a C int: OverflowError naming sock
     return fd
@@ -347,7 +350,9 @@ class Session:
             0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
-            TypeError, ValueError: ``sock`` is None or has no valid descriptor.
+            TypeError: ``sock`` is None, has no ``fileno()``, or its
+                ``fileno()`` does not return an int (as ssh2-python).
+            ValueError: the descriptor is negative (a closed socket's -1).
             KeyExchangeError, KexFailureError: no common algorithms, or the
                 key exchange failed.
             SocketDisconnectError, SocketRecvError, BannerRecvError: the
@@ -791,20 +796,28 @@ class Session:
         The agent is found through SSH_AUTH_SOCK.  Raises
         ``AgentConnectionError`` (no agent), ``AgentListIdentitiesError``,
         ``AgentGetIdentityError``, or ``AgentAuthenticationError`` when no key
-        is accepted (also for an empty agent).  Blocking sessions only.
+        is accepted (also for an empty agent).
+
+        Blocking sessions only: on a non-blocking session it raises
+        ``AgentAuthenticationError``, as ssh2-python does (there every key's
+        attempt returns EAGAIN); use agent_init() and Agent.userauth() instead.
         """
         from .agent import Agent
 
         user = _to_cstring(username, "username")
         self._live()
-        if not self._rec.blocking:
-            raise ValueError("agent_auth needs a blocking session; in non-blocking mode use "
-                             "agent_init() and Agent.userauth() for each key")
         agent = Agent(self)
         try:
             agent.connect()
+            keys = agent.get_identities()
+            if not self._rec.blocking:
+                # Not tried: an attempt that returns EAGAIN leaves libssh2's
+                # userauth state half-way, which would confuse the next attempt.
+                raise exceptions.AgentAuthenticationError(
+                    "agent_auth needs a blocking session; in non-blocking mode use "
+                    "agent_init() and Agent.userauth() for each key")
             refusals = []
-            for key in agent.get_identities():
+            for key in keys:
                 try:
                     agent.userauth(user, key)
                     return None
