@@ -875,8 +875,9 @@ class Session:
 
     def hostkey_hash(self, hash_type: int) -> Optional[bytes]:
         """The host key's MD5 (16 bytes), SHA1 (20) or SHA256 (32) digest, or None."""
-        size = (_HOSTKEY_HASH_LENGTHS.get(hash_type)
-                if isinstance(hash_type, int) else None)  # {} is not even hashable
+        if not isinstance(hash_type, int):   # as ssh2-python's C int parameter
+            raise TypeError("hash_type must be an int, not %s" % type(hash_type).__name__)
+        size = _HOSTKEY_HASH_LENGTHS.get(hash_type)
         if size is None:
             raise ValueError("hash_type must be one of LIBSSH2_HOSTKEY_HASH_MD5, _SHA1 or "
                              "_SHA256, not %r" % (hash_type,))
