@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite on CPython and PyPy, against libssh2 1.10.0 and 1.11.1.
+# The whole test suite in six variants (see scripts/setup.sh):
+#   Debian 12: CPython 3.11 and PyPy 3.9, each on libssh2 1.10.0 and 1.11.1;
+#   Debian 13 (a root made by scripts/debian13.sh): CPython 3.13 and PyPy 3.11
+#   on Debian 13's libssh2 1.11.1 and OpenSSH 10.
 # Sets everything up first (scripts/setup.sh); extra arguments go to pytest.
+# SSH2CFFI_VARIANTS="cpython-1.10 pypy3.11-1.11" runs only those variants.
 set -uo pipefail
 
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
-VARIANTS=(cpython-1.10 cpython-1.11 pypy-1.10 pypy-1.11)
+read -r -a VARIANTS <<<"${SSH2CFFI_VARIANTS:-cpython-1.10 cpython-1.11 pypy-1.10 pypy-1.11 cpython3.13-1.11 pypy3.11-1.11}"
 
 "$REPO/scripts/setup.sh" "${VARIANTS[@]}" || exit 1
 
 failed=()
 for variant in "${VARIANTS[@]}"; do
     printf '\n===== %s =====\n' "$variant"
-    (cd "$REPO" && SSH2CFFI_EXPECT_LIBSSH2="${variant#*-}" \
+    run=()
+    case "$variant" in *3.13-*|*3.11-*) run=("$REPO/scripts/debian13.sh") ;; esac
+    (cd "$REPO" && "${run[@]}" env SSH2CFFI_TEST_VARIANT="$variant" \
+        SSH2CFFI_EXPECT_LIBSSH2="${variant##*-}" \
         "$REPO/.venv/$variant/bin/python" -m pytest -p no:cacheprovider "$@") || failed+=("$variant")
 done
 

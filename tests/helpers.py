@@ -8,6 +8,13 @@ import textwrap
 
 from ssh2cffi.session import Session
 
+#: The variant of scripts/test.sh this run is (see scripts/setup.sh), or None.
+TEST_VARIANT = os.environ.get("SSH2CFFI_TEST_VARIANT")
+#: The variants built against the libssh2 1.11.1 of .deps/, which
+#: scripts/build-libssh2.sh builds with debug logging (trace output).  The others
+#: use a Debian package's libssh2 (1.10.0, or Debian 13's 1.11.1), built without.
+DEPS_LIBSSH2_VARIANTS = ("cpython-1.11", "pypy-1.11")
+
 
 def connect(server):
     """A Session that completed its handshake with ``server``; returns (session, sock)."""

@@ -43,6 +43,14 @@ PASSWORD_USER = "ssh2cffi"
 PASSWORD_USER_PASSWORD = "ssh2cffi-pw"
 
 
+def openssh_version() -> tuple:
+    """The installed OpenSSH's version, e.g. (9, 2) on Debian 12, (10, 0) on 13."""
+    out = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr
+    # "OpenSSH_10.0p2 Debian-7, OpenSSL 3.5.1 1 Jul 2025"
+    major, minor = out.split("_", 1)[1].split("p", 1)[0].split(".")[:2]
+    return int(major), int(minor)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -199,6 +207,10 @@ class OpenSSHServer:
             "PrintMotd no",
             "PrintLastLog no",
         ]
+        if openssh_version() >= (9, 8):
+            # OpenSSH 9.8+ locks a source address out after failed logins, and
+            # every test connects from 127.0.0.1, many of them failing on purpose.
+            lines.append("PerSourcePenalties no")
         with open(self.config_path, "w") as cfg:
             cfg.write("\n".join(lines) + "\n")
 
@@ -632,13 +644,17 @@ class AsyncSSHServer:
         return self._sftp_cls(chan, chroot=self.dir.encode())
 
     async def _shutdown(self) -> None:
-        if self._acceptor is not None:
-            self._acceptor.close()
-            await self._acceptor.wait_closed()
-            self._acceptor = None
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is not None:
+            acceptor.close()            # accept no more connections
+        # Abort the connections before waiting for the acceptor: since Python
+        # 3.12.1, asyncio's Server.wait_closed() also waits for every
+        # connection it accepted to close.
         for conn in list(self._connections):
             conn.abort()
         self._connections.clear()
+        if acceptor is not None:
+            await acceptor.wait_closed()
         # give aborts a chance to run, then cancel whatever is left
         await asyncio.sleep(0)
         current = asyncio.current_task()

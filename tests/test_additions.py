@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from helpers import login, logout, connect
+from helpers import DEPS_LIBSSH2_VARIANTS, TEST_VARIANT, connect, login, logout
 from ssh2cffi import exceptions, utils
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
 from ssh2cffi.session import (LIBSSH2_METHOD_HOSTKEY, LIBSSH2_METHOD_SIGN_ALGO,
@@ -38,7 +38,6 @@ from test_sftp import (_finish, asyncssh_conn, make_conn, sshd_conn,  # noqa: F4
 HAS_1_11 = utils.version(0x010B00) is not None
 needs_1_11 = pytest.mark.skipif(not HAS_1_11, reason="needs libssh2 >= 1.11.0")
 only_1_10 = pytest.mark.skipif(HAS_1_11, reason="libssh2 >= 1.11 has the function")
-EXPECTED = os.environ.get("SSH2CFFI_EXPECT_LIBSSH2")
 ECHO_OFF = b"\x35\x00\x00\x00\x00\x00"  # RFC 4254 8: ECHO (53) = 0, then TTY_OP_END
 
 
@@ -523,13 +522,11 @@ def trace_records():
 
 
 def test_trace_supported_matches_the_build():
-    # .deps' libssh2 1.11.1 is built with debug logging; Debian's 1.10 is not.
-    if EXPECTED == "1.11":
-        assert Session.trace_supported() is True
-    elif EXPECTED == "1.10":
-        assert Session.trace_supported() is False
-    else:
+    # .deps' libssh2 1.11.1 is built with debug logging; Debian's packages are not.
+    if TEST_VARIANT is None:
         assert Session.trace_supported() in (True, False)
+    else:
+        assert Session.trace_supported() is (TEST_VARIANT in DEPS_LIBSSH2_VARIANTS)
 
 
 @pytest.mark.skipif(not Session.trace_supported(),
