@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -29,46 +29,83 @@ BIG_FILE = "/tmp/ssh2cffi-bench-256M.bin"
 
 SSH2_DRIVER = os.path.join(HERE, "workloads.py")  # ssh2cffi and ssh2-python: one API
 PARAMIKO_DRIVER = os.path.join(HERE, "workloads_paramiko.py")
-# name -> (interpreter, package, driver script)
-PYTHON_IMPLS = {
-    "ssh2cffi CPython": (os.path.join(REPO, ".venv/cpython-1.11/bin/python"), "ssh2cffi", SSH2_DRIVER),
-    "ssh2cffi PyPy": (os.path.join(REPO, ".venv/pypy-1.11/bin/python"), "ssh2cffi", SSH2_DRIVER),
-    "ssh2-python CPython": (os.path.join(REPO, ".venv/bench-ssh2-python/bin/python"), "ssh2", SSH2_DRIVER),
-    "paramiko CPython": (os.path.join(REPO, ".venv/bench-paramiko-cpython/bin/python"), "paramiko",
-                         PARAMIKO_DRIVER),
-    "paramiko PyPy": (os.path.join(REPO, ".venv/bench-paramiko-pypy/bin/python"), "paramiko",
-                      PARAMIKO_DRIVER),
-}
-C_BINARY = os.path.join(REPO, ".deps/bench/raw_libssh2")  # ../shared/bench/raw_libssh2.c
-C_ANCHORS = os.path.join(REPO, ".deps/bench/anchors")      # bench/c/anchors.c
-# Each C anchor is built twice (scripts/bench.sh): column label -> binary suffix.
-C_BUILDS = {"plain C": "", "plain C, ssh2-python's libs": "-ssh2-python-libs"}
-ALL_PY = list(PYTHON_IMPLS)
-CFFI_ONLY = ["ssh2cffi CPython", "ssh2cffi PyPy"]
-SSH2_API = CFFI_ONLY + ["ssh2-python CPython"]  # what parallel-ssh's native client runs on
-# The bulk helpers have no ssh2-python counterpart; paramiko's get/put are its own.
-BULK = CFFI_ONLY + ["paramiko CPython", "paramiko PyPy"]
+# Debian 13's interpreters run in the root of scripts/debian13.sh (it shares
+# /tmp and the network with this machine, so the server and the keys are the same).
+IN_DEBIAN13 = [os.path.join(REPO, "scripts", "debian13.sh")]
 
-# name -> (workload, args, python implementations, C anchor (binary, mode, arg, BUF) or None,
+
+class Impl(NamedTuple):
+    python: str             # the interpreter of its virtualenv
+    package: str            # what the driver imports
+    driver: str
+    prefix: List[str] = []  # the command it runs under (the Debian 13 root)
+
+
+def venv_python(name: str) -> str:
+    return os.path.join(REPO, ".venv", name, "bin", "python")
+
+
+PYTHON_IMPLS = {
+    # Debian 12: libssh2 1.11.1 from .deps (ssh2cffi), ssh2-python's wheel (its own 1.11.1)
+    "ssh2cffi CPython 3.11": Impl(venv_python("cpython-1.11"), "ssh2cffi", SSH2_DRIVER),
+    "ssh2cffi PyPy 3.9": Impl(venv_python("pypy-1.11"), "ssh2cffi", SSH2_DRIVER),
+    "ssh2-python CPython 3.11": Impl(venv_python("ssh2-python-cpython3.11"), "ssh2", SSH2_DRIVER),
+    # Debian 13: its libssh2 1.11.1 (ssh2cffi); ssh2-python's cp313 and pp311 wheels
+    "ssh2cffi PyPy 3.11": Impl(venv_python("pypy3.11-1.11"), "ssh2cffi", SSH2_DRIVER, IN_DEBIAN13),
+    "ssh2-python PyPy 3.11": Impl(venv_python("ssh2-python-pypy3.11"), "ssh2", SSH2_DRIVER,
+                                  IN_DEBIAN13),
+    "ssh2cffi CPython 3.13": Impl(venv_python("cpython3.13-1.11"), "ssh2cffi", SSH2_DRIVER,
+                                  IN_DEBIAN13),
+    "ssh2-python CPython 3.13": Impl(venv_python("ssh2-python-cpython3.13"), "ssh2",
+                                     SSH2_DRIVER, IN_DEBIAN13),
+    "paramiko CPython 3.11": Impl(venv_python("bench-paramiko-cpython"), "paramiko", PARAMIKO_DRIVER),
+    "paramiko PyPy 3.9": Impl(venv_python("bench-paramiko-pypy"), "paramiko", PARAMIKO_DRIVER),
+}
+C_ANCHORS = os.path.join(REPO, ".deps/bench/anchors")      # bench/c/anchors.c
+# The C anchors are built three times (scripts/bench.sh): column label -> (binary suffix,
+# the command it runs under).
+C_BUILDS = {"plain C": ("", []),
+            "plain C, ssh2-python's libs": ("-ssh2-python-libs", []),
+            "plain C, Debian 13": ("-debian13", IN_DEBIAN13)}
+ALL_PY = list(PYTHON_IMPLS)
+CFFI_ONLY = [name for name, impl in PYTHON_IMPLS.items() if impl.package == "ssh2cffi"]
+SSH2_API = [name for name, impl in PYTHON_IMPLS.items() if impl.package != "paramiko"]
+# The bulk helpers have no ssh2-python counterpart; paramiko's get/put are its own.
+BULK = [name for name in ALL_PY if not name.startswith("ssh2-python")]
+# What each ssh2cffi column is compared with: ssh2-python on CPython 3.11 (the
+# baseline of every table), ssh2-python on the same interpreter, and plain C on
+# the same libssh2.
+BASELINE = "ssh2-python CPython 3.11"
+SAME_INTERPRETER = {"ssh2cffi CPython 3.11": ("ssh2-python CPython 3.11", "plain C"),
+                    "ssh2cffi PyPy 3.9": (None, "plain C"),
+                    "ssh2cffi PyPy 3.11": ("ssh2-python PyPy 3.11", "plain C, Debian 13"),
+                    "ssh2cffi CPython 3.13": ("ssh2-python CPython 3.13", "plain C, Debian 13")}
+
+# name -> (workload, args, python implementations, C anchor (mode, arg, BUF) or None,
 #          OpenSSH sftp command or None, higher is better)
 WORKLOADS = {
-    "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, (C_BINARY, "exec", BIG, 1024), None, True),
-    "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, (C_BINARY, "exec", BIG, 32768), None, True),
-    "exec stream, 256 KiB reads": ("exec_stream", [BIG, 262144], ALL_PY, (C_BINARY, "exec", BIG, 262144), None, True),
-    "SFTP download, 64 KiB reads": ("sftp_download", [BIG_FILE, 65536], ALL_PY, (C_BINARY, "sftp", BIG_FILE, 65536), None, True),
-    "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY, (C_BINARY, "sftp", BIG_FILE, 2 * MiB), None, True),
-    "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, (C_ANCHORS, "upload", BIG, 65536), None, True),
-    "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, (C_ANCHORS, "upload", BIG, MiB), None, True),
+    "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, ("exec", BIG, 1024), None, True),
+    "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, ("exec", BIG, 32768), None, True),
+    "exec stream, 256 KiB reads": ("exec_stream", [BIG, 262144], ALL_PY, ("exec", BIG, 262144), None, True),
+    "SFTP download, 64 KiB reads": ("sftp_download", [BIG_FILE, 65536], ALL_PY,
+                                    ("download", BIG_FILE, 65536), None, True),
+    "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY,
+                                   ("download", BIG_FILE, 2 * MiB), None, True),
+    "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, ("upload", BIG, 65536), None, True),
+    "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, ("upload", BIG, MiB), None, True),
     "SFTP.get bulk download": ("sftp_get", [BIG_FILE], BULK, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
     "SFTP.put bulk upload": ("sftp_put", [BIG_FILE], BULK, None, "put %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
     "binding overhead: non-blocking read() on idle channel": ("nb_read_overhead", [1000000], ALL_PY,
-                                                               (C_ANCHORS, "nbread", 1000000, 0), None, True),
-    "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY,
-                                    (C_ANCHORS, "pingpong", 20000, 0), None, True),
-    "SFTP stat": ("sftp_stat", [20000], ALL_PY, (C_ANCHORS, "stat", 20000, 0), None, True),
+                                                               ("nbread", 1000000, 0), None, True),
+    "trivial call: Session.block_directions()": ("block_directions", [5000000], SSH2_API,
+                                                 ("blockdir", 5000000, 0), None, True),
+    "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY, ("pingpong", 20000, 0), None, True),
+    "SFTP stat": ("sftp_stat", [20000], ALL_PY, ("stat", 20000, 0), None, True),
     "50 concurrent sessions (threads)": ("many_sessions", [50], ALL_PY, None, None, False),
     "50 concurrent sessions (parallel-ssh, gevent)": ("many_sessions_pssh", [50], SSH2_API,
                                                       None, None, False),
+    "parallel-ssh, 10 hosts x 1 MB of base64 lines, every line read": (
+        "many_sessions_pssh_output", [10, 1000000], SSH2_API, None, None, False),
 }
 DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB reads",
                             "SFTP.get bulk download", "SFTP.put bulk upload"]
@@ -76,8 +113,8 @@ DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB 
 
 def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
                cipher: Optional[str]) -> float:
-    python, package, driver = PYTHON_IMPLS[impl]
-    cmd = [python, driver, "--package", package,
+    python, package, driver, prefix = PYTHON_IMPLS[impl]
+    cmd = prefix + [python, driver, "--package", package,
            "--port", str(server.port), "--key", server.key_paths["id_ed25519"]]
     if cipher:
         cmd += ["--cipher", cipher]
@@ -88,13 +125,14 @@ def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
     return json.loads(out.stdout.strip().splitlines()[-1])["value"]
 
 
-def run_c(binary: str, mode: str, arg, buf: int, server: OpenSSHServer,
+def run_c(binary: str, prefix: List[str], mode: str, arg, buf: int, server: OpenSSHServer,
           cipher: Optional[str]) -> float:
-    env = dict(os.environ, NODELAY="1", BUF=str(buf))
-    if cipher:
-        env["CIPHER"] = cipher
-    out = subprocess.run([binary, str(server.port), server.key_paths["id_ed25519"], mode,
-                          str(arg)], capture_output=True, text=True, timeout=600, env=env)
+    # Settings as arguments of env(1): scripts/debian13.sh passes no environment in.
+    settings = ["NODELAY=1", "BUF=%d" % buf] + (["CIPHER=" + cipher] if cipher else [])
+    out = subprocess.run(prefix + ["env"] + settings + [binary, str(server.port),
+                                                        server.key_paths["id_ed25519"], mode,
+                                                        str(arg)],
+                         capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError("C %s failed: %s" % (mode, out.stderr))
     return float(out.stdout.split()[0])
@@ -121,10 +159,10 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
                 if not os.path.exists(PYTHON_IMPLS[impl][0]):
                     continue  # that interpreter was not set up: no column for it
                 samples.setdefault(impl, []).append(run_python(impl, workload, args, server, cipher))
-            for label, suffix in C_BUILDS.items():
-                if c_mode and os.path.exists(c_mode[0] + suffix):
+            for label, (suffix, prefix) in C_BUILDS.items():
+                if c_mode and os.path.exists(C_ANCHORS + suffix):
                     samples.setdefault(label, []).append(
-                        run_c(c_mode[0] + suffix, *c_mode[1:], server, cipher))
+                        run_c(C_ANCHORS + suffix, prefix, *c_mode, server, cipher))
             if openssh:
                 samples.setdefault("OpenSSH sftp", []).append(run_openssh(openssh, server, cipher))
         results[name] = {impl: statistics.median(values) for impl, values in samples.items()}
@@ -134,32 +172,41 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
 
 def unit_of(name: str) -> str:
     workload = WORKLOADS[name][0]
-    return {"nb_read_overhead": "calls/s", "ping_pong": "trips/s", "sftp_stat": "ops/s",
+    return {"nb_read_overhead": "calls/s", "block_directions": "calls/s",
+            "ping_pong": "trips/s", "sftp_stat": "ops/s",
             "many_sessions": "s (lower is better)",
-            "many_sessions_pssh": "s (lower is better)"}.get(workload, "MB/s")
+            "many_sessions_pssh": "s (lower is better)",
+            "many_sessions_pssh_output": "s (lower is better)"}.get(workload, "MB/s")
 
 
 def ratios(row: Dict[str, float], higher: bool) -> Dict[str, str]:
+    def times(value: float) -> str:
+        return ("%.2fx" if value >= 0.1 else "%.2gx") % value
+
+    def ratio(value: float, other: float) -> str:
+        return times(value / other if higher else other / value)
+
     out = {}
-    base = row.get("ssh2-python CPython")
-    c = row.get("plain C")
+    base = row.get(BASELINE)
     for impl in CFFI_ONLY:
         if impl not in row:
             continue
         value = row[impl]
+        same_ssh2_python, c_build = SAME_INTERPRETER[impl]
         if base:
-            out["%s / ssh2-python" % impl] = "%.2fx" % (value / base if higher else base / value)
-        if c:
-            out["%s / C" % impl] = "%.2fx" % (value / c)
+            out["%s / %s" % (impl, BASELINE)] = ratio(value, base)
+        if same_ssh2_python and same_ssh2_python != BASELINE and row.get(same_ssh2_python):
+            out["%s / %s" % (impl, same_ssh2_python)] = ratio(value, row[same_ssh2_python])
+        if row.get(c_build):
+            out["%s / %s" % (impl, c_build)] = times(value / row[c_build])
         paramiko = row.get(impl.replace("ssh2cffi", "paramiko"))
         if paramiko:
-            out["%s / paramiko same interpreter" % impl] = "%.2fx" % (
-                value / paramiko if higher else paramiko / value)
+            out["%s / paramiko same interpreter" % impl] = ratio(value, paramiko)
         if "OpenSSH sftp" in row:
-            out["%s / OpenSSH" % impl] = "%.2fx" % (value / row["OpenSSH sftp"])
+            out["%s / OpenSSH" % impl] = times(value / row["OpenSSH sftp"])
     c_theirs = row.get("plain C, ssh2-python's libs")
     if base and c_theirs:
-        out["ssh2-python / C on its libs"] = "%.2fx" % (base / c_theirs)
+        out["ssh2-python CPython 3.11 / C on its libs"] = times(base / c_theirs)
     return out
 
 
@@ -205,8 +252,8 @@ def rst(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
 
 
 def ratio_order(key: str) -> tuple:
-    """ssh2cffi PyPy's ratios first, then CPython's, then the others."""
-    return (0 if key.startswith("ssh2cffi PyPy") else 1 if key.startswith("ssh2cffi") else 2,
+    """ssh2cffi PyPy 3.11's ratios first, then the other ssh2cffi columns, then the rest."""
+    return (0 if key.startswith("ssh2cffi PyPy 3.11") else 1 if key.startswith("ssh2cffi") else 2,
             key)
 
 
@@ -218,21 +265,21 @@ def chart(results: Dict[str, Dict[str, Dict[str, float]]], path: str) -> None:
     rows = results["cipher aes128-ctr"]
     names = list(rows)
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(names) + 1.5))
-    width = 0.38
+    width = 0.8 / len(CFFI_ONLY)
     for offset, impl in enumerate(CFFI_ONLY):
         values = []
         for name in names:
             row = rows[name]
-            base = row.get("ssh2-python CPython") or row.get("OpenSSH sftp")
+            base = row.get(BASELINE) or row.get("OpenSSH sftp")
             higher = WORKLOADS[name][5]
             values.append((row[impl] / base if higher else base / row[impl]) if base and impl in row else 0)
         ax.barh([i + offset * width for i in range(len(names))], values, height=width, label=impl)
     ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_yticks([i + width / 2 for i in range(len(names))])
-    ax.set_yticklabels([name + (" (vs OpenSSH sftp)" if "ssh2-python CPython" not in rows[name]
+    ax.set_yticks([i + width * (len(CFFI_ONLY) - 1) / 2 for i in range(len(names))])
+    ax.set_yticklabels([name + (" (vs OpenSSH sftp)" if BASELINE not in rows[name]
                                 else "") for name in names], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("speed relative to ssh2-python on CPython, or to OpenSSH's sftp for the "
+    ax.set_xlabel("speed relative to ssh2-python on CPython 3.11, or to OpenSSH's sftp for the "
                   "bulk helpers (higher is better)")
     ax.legend()
     fig.tight_layout()

@@ -113,6 +113,18 @@ def nb_read_overhead(pkg, session, calls):
     return calls / elapsed, "calls/s"
 
 
+def block_directions(pkg, session, calls):
+    """The trivial call parallel-ssh makes most often (before every wait on the socket)."""
+    call = session.block_directions
+    for _ in range(min(calls, 100000)):  # warm up (the PyPy JIT)
+        call()
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    elapsed = time.perf_counter() - start
+    return calls / elapsed, "calls/s"
+
+
 def ping_pong(pkg, session, trips):
     channel = session.open_session()
     channel.execute("cat")
@@ -195,6 +207,28 @@ def many_sessions_pssh(pkg, port, key, count):
     elapsed = time.perf_counter() - start
     assert lines == [["ok"]] * count, lines[:3]
     assert [host_output.exit_code for host_output in output] == [0] * count
+    return elapsed, "s"
+
+
+def many_sessions_pssh_output(pkg, port, key, count, size):
+    """parallel-ssh: ``count`` hosts each print ``size`` bytes as base64 lines, every line read.
+
+    Real output, read the way parallel-ssh's users read it (host after host, line
+    by line): each line goes through ``ssh2.utils.find_eol``.
+    """
+    if pkg == "ssh2cffi":
+        importlib.import_module("ssh2cffi.compat").register()  # pssh imports ssh2.*
+    from pssh.clients.native import ParallelSSHClient
+
+    start = time.perf_counter()
+    client = ParallelSSHClient(["127.0.0.1"] * count, port=port, user="root", pkey=key,
+                               pool_size=count, num_retries=1)
+    output = client.run_command("head -c %d /dev/zero | base64" % size)
+    lines = [sum(1 for _line in host_output.stdout) for host_output in output]
+    client.join(output)
+    elapsed = time.perf_counter() - start
+    expected = -(-4 * -(-size // 3) // 76)     # base64 wraps its output at 76 columns
+    assert lines == [expected] * count, (lines[:3], expected)
     return elapsed, "s"
 
 

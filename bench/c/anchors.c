@@ -1,13 +1,17 @@
-/* Plain-C anchors for the workloads that ../shared/bench/raw_libssh2.c does
-   not cover: how fast libssh2 itself goes with no Python at all, so each row
-   of the benchmark shows what the binding costs.
+/* Plain-C anchors for the benchmark's workloads: how fast libssh2 itself goes
+   with no Python at all, so each row of the benchmark shows what the binding
+   costs.  The same loops as bench/workloads.py, on the same libssh2.
 
-   usage: anchors PORT KEYFILE MODE COUNT   (env CIPHER, NODELAY, BUF as raw_libssh2)
-     MODE=nbread    non-blocking read on an idle channel (each returns EAGAIN) -> calls/s
-     MODE=pingpong  64-byte write + read round trips through `cat`             -> trips/s
-     MODE=stat      SFTP stat("/tmp")                                          -> ops/s
-     MODE=upload    COUNT bytes written over SFTP in BUF-byte writes           -> MB/s
-   Prints "<value> <unit>". */
+   usage: anchors PORT KEYFILE MODE ARG
+     MODE=exec      ARG bytes of `head -c ARG /dev/zero` read in BUF-byte reads -> MB/s
+     MODE=download  the file ARG read over SFTP in BUF-byte reads              -> MB/s
+     MODE=upload    ARG bytes written over SFTP in BUF-byte writes             -> MB/s
+     MODE=nbread    ARG non-blocking reads on an idle channel (each EAGAIN)    -> calls/s
+     MODE=blockdir  ARG calls of libssh2_session_block_directions()            -> calls/s
+     MODE=pingpong  ARG 64-byte write + read round trips through `cat`         -> trips/s
+     MODE=stat      ARG SFTP stat("/tmp")                                      -> ops/s
+   Environment: CIPHER (both directions), NODELAY (set TCP_NODELAY), BUF (bytes
+   per read or write, default 65536).  Prints "<value> <unit>". */
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 #include <arpa/inet.h>
@@ -68,7 +72,64 @@ static LIBSSH2_CHANNEL *exec_channel(LIBSSH2_SESSION *session, const char *comma
     return channel;
 }
 
-/* Each mode runs a warm-up of count/10 first, like the Python workloads. */
+static size_t buffer_size(size_t most)
+{
+    size_t size = getenv("BUF") ? (size_t)atol(getenv("BUF")) : 65536;
+    if (size == 0 || size > most)
+        fail("BUF");
+    return size;
+}
+
+static char bulk[1 << 22];  /* the largest BUF the benchmark uses is 2 MiB */
+
+static double exec_stream(LIBSSH2_SESSION *session, long total)
+{
+    char command[64];
+    size_t size = buffer_size(sizeof bulk);
+    snprintf(command, sizeof command, "head -c %ld /dev/zero", total);
+    LIBSSH2_CHANNEL *channel = exec_channel(session, command);
+    long got = 0;
+    double start = seconds();
+    for (;;) {
+        ssize_t rc = libssh2_channel_read(channel, bulk, size);
+        if (rc < 0)
+            fail("read");
+        if (rc == 0)
+            break;
+        got += rc;
+    }
+    double elapsed = seconds() - start;
+    if (got != total)
+        fail("exec stream length");
+    return got / elapsed / 1e6;
+}
+
+static double sftp_download(LIBSSH2_SESSION *session, const char *path)
+{
+    size_t size = buffer_size(sizeof bulk);
+    LIBSSH2_SFTP *sftp = libssh2_sftp_init(session);
+    if (!sftp)
+        fail("sftp_init");
+    LIBSSH2_SFTP_HANDLE *handle = libssh2_sftp_open(sftp, path, LIBSSH2_FXF_READ, 0);
+    if (!handle)
+        fail("sftp_open");
+    long got = 0;
+    double start = seconds();
+    for (;;) {
+        ssize_t rc = libssh2_sftp_read(handle, bulk, size);
+        if (rc < 0)
+            fail("sftp_read");
+        if (rc == 0)
+            break;
+        got += rc;
+    }
+    double elapsed = seconds() - start;
+    libssh2_sftp_close(handle);
+    libssh2_sftp_shutdown(sftp);
+    return got / elapsed / 1e6;
+}
+
+/* Each mode below runs a warm-up of count/10 first, like the Python workloads. */
 static double nbread(LIBSSH2_SESSION *session, long count)
 {
     char buf[1024];
@@ -82,6 +143,20 @@ static double nbread(LIBSSH2_SESSION *session, long count)
             if (libssh2_channel_read(channel, buf, sizeof buf) != LIBSSH2_ERROR_EAGAIN)
                 fail("idle read");
     }
+    return count / (seconds() - start);
+}
+
+static double block_directions(LIBSSH2_SESSION *session, long count)
+{
+    volatile int sink = 0;  /* keeps the compiler from dropping the calls */
+    double start = 0;
+    for (int phase = 0; phase < 2; phase++) {
+        long n = phase ? count : count / 10;
+        start = seconds();
+        for (long i = 0; i < n; i++)
+            sink += libssh2_session_block_directions(session);
+    }
+    (void)sink;
     return count / (seconds() - start);
 }
 
@@ -128,10 +203,8 @@ static double sftp_stat(LIBSSH2_SESSION *session, long count)
 
 static double sftp_upload(LIBSSH2_SESSION *session, long total)
 {
-    static char chunk[1 << 22];
-    size_t size = getenv("BUF") ? (size_t)atol(getenv("BUF")) : 65536;
-    if (size == 0 || size > sizeof chunk)
-        fail("BUF");
+    char *chunk = bulk;
+    size_t size = buffer_size(sizeof bulk);
     LIBSSH2_SFTP *sftp = libssh2_sftp_init(session);
     if (!sftp)
         fail("sftp_init");
@@ -161,14 +234,21 @@ static double sftp_upload(LIBSSH2_SESSION *session, long total)
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: anchors PORT KEYFILE nbread|pingpong|stat|upload COUNT\n");
+        fprintf(stderr, "usage: anchors PORT KEYFILE "
+                "exec|download|upload|nbread|blockdir|pingpong|stat ARG\n");
         return 2;
     }
     int sock;
     long count = atol(argv[4]);
     libssh2_init(0);
     LIBSSH2_SESSION *session = connect_session(atoi(argv[1]), argv[2], &sock);
-    if (!strcmp(argv[3], "nbread"))
+    if (!strcmp(argv[3], "exec"))
+        printf("%.1f MB/s\n", exec_stream(session, count));
+    else if (!strcmp(argv[3], "download"))
+        printf("%.1f MB/s\n", sftp_download(session, argv[4]));
+    else if (!strcmp(argv[3], "blockdir"))
+        printf("%.1f calls/s\n", block_directions(session, count));
+    else if (!strcmp(argv[3], "nbread"))
         printf("%.1f calls/s\n", nbread(session, count));
     else if (!strcmp(argv[3], "pingpong"))
         printf("%.1f trips/s\n", pingpong(session, count));
