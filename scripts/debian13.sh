@@ -89,9 +89,9 @@ set -euo pipefail
 root="$1" repo="$2"; shift 2
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"              # /dev/pts (ptys) and /dev/shm with it
+mount --bind /tmp "$root/tmp"                # first: the repository may be under /tmp
 mkdir -p "$root$repo" "$root/root/.cache/pip" /root/.cache/pip
 mount --bind "$repo" "$root$repo"
-mount --bind /tmp "$root/tmp"
 mount --bind /root/.cache/pip "$root/root/.cache/pip"   # built wheels (gevent) survive the root
 # Name resolution and this machine'"'"'s view of TLS: pip inside fails certificate
 # checks where the machine adds its own certificate authority, unless it has
