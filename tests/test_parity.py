@@ -9,7 +9,8 @@ argument types, after the children were closed, and after the session was
 disconnected.  The outcomes (return shape, exception class, EAGAIN returned
 or raised) must be the same, except for the differences listed in
 ``INTENDED``: each is an improvement that the README's "What differs from
-ssh2-python" section describes, and the README phrase it names must be there.
+ssh2-python" section describes, the README phrase it names must be there, and
+that section lists exactly INTENDED's names.
 
 ssh2-python comes from its PyPI wheel, in a virtualenv of its own made by
 scripts/setup.sh (``.venv/ssh2-python-cpython3.X``): CPython only, since that
@@ -198,7 +199,12 @@ def test_every_intended_difference_is_still_one(outcomes):
 
 
 def test_each_intended_difference_is_in_the_readme():
-    section = " ".join(readme_what_differs().split())
+    text = readme_what_differs()
+    section = " ".join(text.split())
     missing = {rule: intended.readme for rule, intended in INTENDED.items()
                if " ".join(intended.readme.split()) not in section}
     assert not missing, missing
+    # ... and the README's list of the differences this test records is INTENDED's.
+    listed = text[text.index("`tests/test_parity.py`"):]
+    names = [line.strip()[2:] for line in listed.splitlines()[1:] if line.startswith("  - ")]
+    assert sorted(names) == sorted(INTENDED)
