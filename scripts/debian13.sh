@@ -77,6 +77,10 @@ fi
 # root does not have.  Test knobs are passed on.
 envs=(HOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
       DEBIAN_FRONTEND=noninteractive)
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then   # copied in below
+    host_ca=/etc/ssl/ssh2cffi-host-ca-certificates.crt
+    envs+=(PIP_CERT="$host_ca" SSL_CERT_FILE="$host_ca" REQUESTS_CA_BUNDLE="$host_ca")
+fi
 while IFS= read -r -d '' pair; do
     case "$pair" in
         SSH2CFFI_*=*|HYPOTHESIS_*=*|PYTEST_*=*|CI=*|TERM=*|PIP_DEFAULT_TIMEOUT=*) envs+=("$pair") ;;
@@ -95,10 +99,12 @@ mount --bind "$repo" "$root$repo"
 mount --bind /root/.cache/pip "$root/root/.cache/pip"   # built wheels (gevent) survive the root
 # Name resolution and this machine'"'"'s view of TLS: pip inside fails certificate
 # checks where the machine adds its own certificate authority, unless it has
-# the same bundle and pip settings.
+# the same bundle (PIP_CERT and friends point at it: a path of its own, which
+# installing ca-certificates in the root cannot overwrite) and pip settings.
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-mkdir -p "$root/etc/ssl/certs"
-cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/ssh2cffi-host-ca-certificates.crt"
+fi
 if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$root/etc/pip.conf"; fi
 if [ -d /etc/xdg/pip ]; then mkdir -p "$root/etc/xdg"; rm -rf "$root/etc/xdg/pip"; cp -r /etc/xdg/pip "$root/etc/xdg/"; fi
 # Not exec: this bash stays PID 1 of the namespace, and bash reaps the orphans
