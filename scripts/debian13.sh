@@ -103,6 +103,7 @@ mount --bind /root/.cache/pip "$root/root/.cache/pip"   # built wheels (gevent) 
 # installing ca-certificates in the root cannot overwrite) and pip settings.
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$root/etc/ssl"
     cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/ssh2cffi-host-ca-certificates.crt"
 fi
 if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$root/etc/pip.conf"; fi
