@@ -11,10 +11,10 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
-from servers import OpenSSHServer  # noqa: E402
+from servers import OpenSSHServer
 
-from ssh2cffi import utils  # noqa: E402
-from ssh2cffi.session import LIBSSH2_HOSTKEY_HASH_SHA256, Session  # noqa: E402
+from ssh2cffi import utils
+from ssh2cffi.session import LIBSSH2_HOSTKEY_HASH_SHA256, Session
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ except ImportError:
 
     ssh2 = ssh2cffi.compat.register()
 
-import ssh2.utils  # noqa: E402
-from pssh.clients import ParallelSSHClient  # noqa: E402
+import ssh2.utils
+from pssh.clients import ParallelSSHClient
 
 
 def describe_ssh2() -> str:

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from servers import AsyncSSHServer, OpenSSHServer  # noqa: E402
+from servers import AsyncSSHServer, OpenSSHServer
 
 
 @pytest.fixture(scope="session")

@@ -670,7 +670,7 @@ class AsyncSSHServer:
             try:
                 fut = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
                 fut.result(10)
-            except Exception:  # noqa: BLE001 - best effort shutdown
+            except Exception:  # best effort shutdown
                 pass
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
@@ -710,7 +710,7 @@ class AsyncSSHServer:
         except (self._asyncssh.Error, OSError):
             # the client went away or the channel broke: nothing to report
             process.close()
-        except Exception as exc:  # noqa: BLE001 - e.g. "exit abc"
+        except Exception as exc:  # e.g. "exit abc"
             process.stderr.write(("server error: %r\n" % (exc,)).encode())
             process.exit(1)
 

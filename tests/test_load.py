@@ -181,7 +181,7 @@ def test_sixteen_threads_stream_at_once_with_every_byte_verified(sshd):
                                   spans[0][0], spans[-1][1])
             finally:
                 logout(session, sock)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append((index, exc))
 
     threads = [threading.Thread(target=stream, args=(i,)) for i in range(THREADS)]

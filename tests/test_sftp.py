@@ -1586,7 +1586,7 @@ def test_sftp_built_directly():
             SFTP(bad)
     with pytest.raises(AttributeError):
         sftp.session = Session()
-    del sftp, session
+    sftp = session = None   # (not del: the lambdas above still name them)
     gc.collect()
 
 
@@ -1675,7 +1675,7 @@ def test_use_after_disconnect_raises(conn):
     with handle:            # nothing to close any more: no error
         pass
     assert os.path.exists(conn.local("disc.txt"))
-    del handle, dirhandle, readdir, channel
+    handle = dirhandle = readdir = channel = None   # (not del: the lambdas name them)
     gc.collect()
 
 

@@ -23,7 +23,7 @@ if typing.TYPE_CHECKING:
     from .session import Session
 
 # The exceptions ssh2-python's agent module re-exports as a side effect of its imports.
-from .exceptions import (AgentAuthenticationError, AgentConnectionError,  # noqa: F401
+from .exceptions import (AgentAuthenticationError, AgentConnectionError,
                          AgentError, AgentGetIdentityError, AgentListIdentitiesError)
 
 _AGENT_PROTOCOL: int = _lib.LIBSSH2_ERROR_AGENT_PROTOCOL

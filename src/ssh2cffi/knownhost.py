@@ -30,7 +30,7 @@ if typing.TYPE_CHECKING:
     from .session import Session
 
 # The exceptions ssh2-python's knownhost module re-exports as a side effect of its imports.
-from .exceptions import (KnownHostAddError, KnownHostCheckError,  # noqa: F401
+from .exceptions import (KnownHostAddError, KnownHostCheckError,
                          KnownHostCheckFailure, KnownHostCheckMisMatchError,
                          KnownHostCheckNotFoundError, KnownHostDeleteError, KnownHostError,
                          KnownHostGetError, KnownHostReadFileError, KnownHostReadLineError,

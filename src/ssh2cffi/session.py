@@ -206,7 +206,7 @@ def _ssh2cffi_trace(session: Any, context: Any, message: Any, length: int) -> No
             return
         text = _ffi.unpack(message, length).decode("utf-8", "replace")
         _trace_logger.debug("%s", text, extra={"session": owner})
-    except BaseException:  # noqa: BLE001 - a log line is not worth a crash
+    except BaseException:  # a log line is not worth a crash
         pass
 
 
@@ -223,10 +223,10 @@ def _ssh2cffi_x11(session: Any, channel: Any, shost: Any, sport: int, abstract: 
         wrapped = _Channel._wrap(owner, channel)
         host = "" if shost == _ffi.NULL else _ffi.string(shost).decode("utf-8", "replace")
         callback(wrapped, host, int(sport))
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         try:
             _logger.exception("the X11 callback raised")
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             pass
 
 

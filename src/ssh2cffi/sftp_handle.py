@@ -6,7 +6,6 @@ from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
 from ._convert import to_int as _to_int
 from ._errors import EAGAIN as _EAGAIN
-from ._errors import raise_error as _raise_error
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 
