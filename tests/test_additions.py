@@ -633,8 +633,11 @@ def test_set_trace_bad_arguments():
 
 # Run on the server: connect to $DISPLAY (sshd's X11 listener), send a
 # greeting, print the display and what the "X server" answered.
+# It writes a line to stderr first, as sshd's xauth does on a fresh home
+# directory: the pump must read stderr too before the channel reports EOF.
 X11_CLIENT = r'''
-import os, socket
+import os, socket, sys
+sys.stderr.write("x11 client starting\n")
 display = os.environ.get("DISPLAY", "")
 number = int(display.rsplit(":", 1)[1].split(".")[0])
 sock = socket.create_connection(("127.0.0.1", 6000 + number), timeout=20)
@@ -690,7 +693,7 @@ class FakeXServer:
 def _pump_x11(session, sock, exec_channel, x11_channels, xserver_port, deadline=60):
     """Serve forwarded X11 channels (non-blocking session) until the command ends:
     each channel is joined to a new connection to the fake X server."""
-    output = b""
+    output = errors = b""
     pairs = []  # [channel, local socket, open?]
     end = time.monotonic() + deadline
     session.set_blocking(False)
@@ -699,7 +702,13 @@ def _pump_x11(session, sock, exec_channel, x11_channels, xserver_port, deadline=
             size, data = exec_channel.read()
             if size > 0:
                 output += data
-            elif size == 0 and exec_channel.eof():
+            # stderr too: libssh2_channel_eof() says "not yet" while any unread
+            # data of the channel is queued, stderr included.  (sshd's xauth writes
+            # "file ~/.Xauthority does not exist" there on a fresh home directory.)
+            err_size, err_data = exec_channel.read_stderr()
+            if err_size > 0:
+                errors += err_data
+            if size == 0 and err_size == 0 and exec_channel.eof():
                 break
             while len(pairs) < len(x11_channels):
                 local = socket.create_connection(("127.0.0.1", xserver_port))
@@ -732,7 +741,8 @@ def _pump_x11(session, sock, exec_channel, x11_channels, xserver_port, deadline=
                     pair[2] = False
             select.select([sock], [], [], 0.05)
         else:
-            raise AssertionError("the X11 client did not finish: %r" % output)
+            raise AssertionError("the X11 client did not finish: %r, stderr %r"
+                                 % (output, errors))
     finally:
         session.set_blocking(True)
         for _channel, local, _is_open in pairs:
