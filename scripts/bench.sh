@@ -18,7 +18,7 @@ ssh2_python_venv() {  # INTERPRETER VENV [RUNNER]
     local python="$1" venv="$2" runner=("${@:3}")
     [ -x "$venv/bin/python" ] || "${runner[@]}" "$python" -m venv "$venv"
     "${runner[@]}" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-        ssh2-python==1.2.0.post1
+        -r "$REPO/tests/requirements-ssh2-python.txt"
     "${runner[@]}" "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
         -r "$REPO/tests/requirements-parallel-ssh.txt"
 }

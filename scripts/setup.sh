@@ -125,6 +125,7 @@ for variant in "${VARIANTS[@]}"; do
     version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     venv="$REPO/.venv/ssh2-python-cpython$version"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check ssh2-python==1.2.0.post1
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        -r "$REPO/tests/requirements-ssh2-python.txt"
     break    # one per interpreter, and every CPython variant here has the same one
 done
