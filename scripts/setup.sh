@@ -17,15 +17,14 @@
 set -euo pipefail
 
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
-DEBIAN12_VARIANTS=(cpython-1.10 cpython-1.11 pypy-1.10 pypy-1.11)
-DEBIAN13_VARIANTS=(cpython3.13-1.11 pypy3.11-1.11)
+# shellcheck source=scripts/variants.sh
+source "$REPO/scripts/variants.sh"
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=("${DEBIAN12_VARIANTS[@]}" "${DEBIAN13_VARIANTS[@]}")
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=("${ALL_VARIANTS[@]}")
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 debian_major="$(. /etc/os-release && echo "${VERSION_ID%%.*}")"
-is_debian13_variant() { [[ " ${DEBIAN13_VARIANTS[*]} " == *" $1 "* ]]; }
 
 # -- Debian 13 variants are set up by this same script, inside the Debian 13 root ----
 if [ "$debian_major" != 13 ]; then
@@ -119,13 +118,12 @@ done
 
 # -- ssh2-python itself, for tests/test_parity.py (CPython variants) ---------------------
 # From its PyPI wheel, in a virtualenv of its own: beside ssh2cffi it would turn the
-# drop-in hook off (ssh2cffi never shadows a real ssh2-python).
-for variant in "${VARIANTS[@]}"; do
-    case "$variant" in cpython*) ;; *) continue ;; esac
+# drop-in hook off (ssh2cffi never shadows a real ssh2-python).  One per interpreter:
+# every CPython variant of this system has the same python3.
+if [[ " ${VARIANTS[*]}" == *" cpython"* ]]; then
     version="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     venv="$REPO/.venv/ssh2-python-cpython$version"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check \
         -r "$REPO/tests/requirements-ssh2-python.txt"
-    break    # one per interpreter, and every CPython variant here has the same one
-done
+fi

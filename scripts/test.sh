@@ -8,7 +8,9 @@
 set -uo pipefail
 
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
-read -r -a VARIANTS <<<"${SSH2CFFI_VARIANTS:-cpython-1.10 cpython-1.11 pypy-1.10 pypy-1.11 cpython3.13-1.11 pypy3.11-1.11}"
+# shellcheck source=scripts/variants.sh
+source "$REPO/scripts/variants.sh"
+read -r -a VARIANTS <<<"${SSH2CFFI_VARIANTS:-${ALL_VARIANTS[*]}}"
 
 "$REPO/scripts/setup.sh" "${VARIANTS[@]}" || exit 1
 
@@ -16,7 +18,7 @@ failed=()
 for variant in "${VARIANTS[@]}"; do
     printf '\n===== %s =====\n' "$variant"
     run=()
-    case "$variant" in *3.13-*|*3.11-*) run=("$REPO/scripts/debian13.sh") ;; esac
+    if is_debian13_variant "$variant"; then run=("$REPO/scripts/debian13.sh"); fi
     (cd "$REPO" && "${run[@]}" env SSH2CFFI_TEST_VARIANT="$variant" \
         SSH2CFFI_EXPECT_LIBSSH2="${variant##*-}" \
         "$REPO/.venv/$variant/bin/python" -m pytest -p no:cacheprovider "$@") || failed+=("$variant")
