@@ -29,9 +29,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import resource
 import socket
 import sys
 from typing import Any, Callable, Dict, List, Tuple
+
+# Some scenarios crash ssh2-python (SIGSEGV): no core file for those.
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 PACKAGE, PHASE, START = sys.argv[1], sys.argv[2], int(sys.argv[3])
 session_mod = importlib.import_module(PACKAGE + ".session")
