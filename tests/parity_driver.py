@@ -326,8 +326,10 @@ def main() -> None:
     for name, run in todo[START:]:
         try:
             result = run()
-            if isinstance(result, type(iter(()))) or type(result).__name__ == "generator":
-                result = list(result)    # readdir() is a generator: run it
+            # readdir() is a generator: run it.  (By name: Cython's generators,
+            # ssh2-python's, are not types.GeneratorType.)
+            if type(result).__name__ == "generator":
+                result = list(result)
             outcome: Dict[str, Any] = {"return": shape(result)}
         except Exception as exc:  # the outcome is the class
             outcome = {"raise": type(exc).__name__}

@@ -11,13 +11,14 @@ import sys
 
 import pytest
 
+from helpers import TEST_VARIANT
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VARIANT = os.environ.get("SSH2CFFI_EXPECT_LIBSSH2")
 
 
 @pytest.mark.skipif(platform.python_implementation() == "PyPy",
                     reason="the docs are built on CPython (scripts/docs.sh)")
-@pytest.mark.skipif(VARIANT not in (None, "1.10"), reason="once: runs in cpython-1.10")
+@pytest.mark.skipif(TEST_VARIANT not in (None, "cpython-1.10"), reason="once: runs in cpython-1.10")
 def test_docs_build_with_warnings_as_errors(tmp_path):
     pytest.importorskip("sphinx")
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
