@@ -21,21 +21,31 @@ late, in any thread.  So each session has one ``SessionRecord``:
   not free them and their frees do no network I/O, so those frees run at the
   next drain or just before the session is freed, disconnected or not
   (``defer_local``).
+
+Session and every child class derive from ``Wrapper``, which holds the
+record, the pointer and its finaliser, and gives them the same operations:
+``_live()`` (the pointer, or the exception saying why it is unusable),
+``_adopt()``/``_borrow()`` (take a pointer from libssh2) and ``_disown()``
+(for close(), shutdown() and the like: libssh2 frees the pointer now).
+``record_of()`` is the one check that an argument is a Session.
 """
 from __future__ import annotations
 
 import itertools
 import os
 from collections import deque
-from typing import Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type
 
 from . import exceptions
-from ._libssh2 import lib
+from ._libssh2 import ffi, lib
+
+if TYPE_CHECKING:
+    from ._libssh2 import CData
 
 _tokens = itertools.count()
 _EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
 
-ChildRelease = Callable[[object], int]
+ChildRelease = Callable[["CData"], int]
 
 
 class _Owner:
@@ -69,11 +79,11 @@ class _Owner:
     def _free(self) -> None:
         raise NotImplementedError
 
-    def finaliser(self) -> Callable[[object], None]:
+    def finaliser(self) -> Callable[["CData"], None]:
         """A destructor for the owning object's own ffi.gc pointer."""
         token = self.hold()
 
-        def finalise(_ptr: object) -> None:
+        def finalise(_ptr: "CData") -> None:
             self.let_go(token)
         return finalise
 
@@ -84,19 +94,21 @@ class SessionRecord(_Owner):
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
                  "_sock", "_fd", "_restore_blocking", "_local")
 
-    def __init__(self, ptr: object, *, keepalive: object = None) -> None:
+    def __init__(self, ptr: Optional["CData"], *, keepalive: object = None) -> None:
         super().__init__(frees=ptr is not None)
-        self.ptr = ptr  # raw cdata; nothing but this record frees it
+        # The raw pointer; nothing but this record frees it.  (None in an unusable
+        # record, whose calls all raise before reaching libssh2.)
+        self.ptr: Any = ptr
         self.usable = ptr is not None
         self.blocking = True
         self.why_unusable: Tuple[Type[exceptions.SSH2Error], str] = (
             exceptions.SocketDisconnectError, "the session is disconnected")
         # Frees queued by finalisers, oldest first (an SFTP handle's close is
         # queued before its SFTP session's shutdown).  append/popleft are atomic.
-        self._pending: Deque[Tuple[ChildRelease, object]] = deque()
+        self._pending: Deque[Tuple[ChildRelease, "CData"]] = deque()
         # Frees of "local" children (see defer_local), kept across disconnect.
-        self._local: Deque[Tuple[ChildRelease, object]] = deque()
-        self.keepalive = keepalive  # objects C holds pointers to (callback handles)
+        self._local: Deque[Tuple[ChildRelease, "CData"]] = deque()
+        self.keepalive: Any = keepalive  # what C holds a pointer to (the callback handle)
         self._sock: Any = None
         self._fd = -1
         self._restore_blocking = False
@@ -113,7 +125,7 @@ class SessionRecord(_Owner):
         """A destructor for a child's ffi.gc pointer; ``release`` frees the child in C."""
         return ChildFinaliser(self, self, release)
 
-    def defer(self, release: ChildRelease, child_ptr: object) -> None:
+    def defer(self, release: ChildRelease, child_ptr: "CData") -> None:
         """Queue a child's free for the program's next session-level call."""
         if self.usable:
             self._pending.append((release, child_ptr))
@@ -122,7 +134,7 @@ class SessionRecord(_Owner):
         """A destructor for a child whose C free does no network I/O (see defer_local)."""
         return LocalChildFinaliser(self, self, release)
 
-    def defer_local(self, release: ChildRelease, child_ptr: object) -> None:
+    def defer_local(self, release: ChildRelease, child_ptr: "CData") -> None:
         """Queue the free of a child that libssh2_session_free() does not free.
 
         Agents and known-host collections live in memory the session
@@ -210,7 +222,7 @@ class ChildFinaliser:
         self._token = owner.hold()
         self._release = release
 
-    def __call__(self, child_ptr: object) -> None:
+    def __call__(self, child_ptr: "CData") -> None:
         owner, self._owner = self._owner, None
         if owner is not None:
             self._session.defer(self._release, child_ptr)
@@ -227,7 +239,7 @@ class LocalChildFinaliser(ChildFinaliser):
 
     __slots__ = ()
 
-    def __call__(self, child_ptr: object) -> None:
+    def __call__(self, child_ptr: "CData") -> None:
         owner, self._owner = self._owner, None
         if owner is not None:
             self._session.defer_local(self._release, child_ptr)
@@ -244,7 +256,7 @@ class NestedRecord(_Owner):
 
     __slots__ = ("session", "ptr", "_in_session")
 
-    def __init__(self, session: SessionRecord, ptr: object, release: ChildRelease) -> None:
+    def __init__(self, session: SessionRecord, ptr: "CData", release: ChildRelease) -> None:
         super().__init__(frees=True)
         self.session = session
         self.ptr = ptr
@@ -262,6 +274,99 @@ def unusable_record(cls: Type[exceptions.SSH2Error], text: str) -> SessionRecord
     record = SessionRecord(None)
     record.why_unusable = (cls, text)
     return record
+
+
+# -- the Python objects ---------------------------------------------------------------
+class Wrapper:
+    """A Python object wrapping a libssh2 pointer: Session and every child of one.
+
+    ``_rec`` is the session's record, ``_ptr`` the object's pointer (owned
+    through ``_finaliser``, an ffi.gc destructor, or borrowed), and ``_gone``
+    says why the object is unusable once its pointer was freed on purpose
+    (closed, cancelled, shut down): None while it is usable.
+    """
+
+    __slots__ = ("_rec", "_ptr", "_finaliser", "_gone")
+
+    _rec: SessionRecord
+    _ptr: Any
+    _finaliser: Any  # a ChildFinaliser; _Owner.finaliser()'s function for SFTP sessions
+    _gone: Optional[Tuple[Type[exceptions.SSH2Error], str]]
+
+    def _unattached(self, cls: Type[exceptions.SSH2Error], text: str) -> None:
+        """State of an object built directly instead of by its parent: every call raises."""
+        self._rec = unusable_record(cls, text)
+        self._ptr = ffi.NULL
+        self._finaliser = None
+        self._gone = None
+
+    def _adopt(self, rec: SessionRecord, raw: "CData", finaliser: Any, gc_size: int) -> None:
+        """Own ``raw``: ``finaliser`` gets it when this object is garbage."""
+        self._rec = rec
+        self._finaliser = finaliser
+        self._ptr = ffi.gc(raw, finaliser, size=gc_size)
+        self._gone = None
+
+    def _borrow(self, rec: SessionRecord, raw: "CData") -> None:
+        """Use ``raw`` without owning it: whoever owns it must outlive this object."""
+        self._rec = rec
+        self._finaliser = None
+        self._ptr = raw
+        self._gone = None
+
+    def _usable_ptr(self) -> Any:
+        """The pointer, for calls that touch no network: raises once it was freed."""
+        gone = self._gone
+        if gone is not None:
+            raise gone[0](gone[1])
+        return self._ptr
+
+    def _live(self) -> Any:
+        """The pointer, for calls that may do network I/O on the session."""
+        rec = self._rec
+        if not rec.usable:
+            rec.raise_unusable()
+        gone = self._gone
+        if gone is not None:
+            raise gone[0](gone[1])
+        return self._ptr
+
+    def _disown(self, cls: Type[exceptions.SSH2Error], text: str) -> Any:
+        """Take the pointer back from the collector, now that libssh2 frees it.
+
+        Returns the pointer (for a free the caller is about to make); from now
+        on every call raises ``cls(text)``.  The finaliser's token goes back.
+        """
+        ptr = self._ptr
+        self._gone = (cls, text)
+        ffi.gc(ptr, None)
+        finaliser, self._finaliser = self._finaliser, None
+        if finaliser is not None:
+            finaliser.forget()
+        return ptr
+
+
+class SessionBase(Wrapper):
+    """Session's base.
+
+    Children check their ``session`` argument against this class (record_of),
+    so that no child module has to import session.py, which imports them all.
+    """
+
+    __slots__ = ()
+
+
+def record_of(session: object) -> SessionRecord:
+    """The record of ``session``, which must be a Session (TypeError otherwise)."""
+    if not isinstance(session, SessionBase):
+        raise TypeError("session must be a Session, not %s" % type(session).__name__)
+    return session._rec
+
+
+class SFTPBase(Wrapper):
+    """SFTP's base: SFTP handles check their ``sftp`` argument against it (see SessionBase)."""
+
+    __slots__ = ()
 
 
 # Approximate C memory behind one object, for ffi.gc(size=): lets PyPy's

@@ -16,10 +16,11 @@ from ._errors import EAGAIN as _EAGAIN
 from ._errors import error_as as _error_as
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import record_of as _record_of
 from .pkey import PublicKey as _PublicKey
 
 if typing.TYPE_CHECKING:
-    from ._lifetime import ChildFinaliser
     from .session import Session
 
 # The exceptions ssh2-python's agent module re-exports as a side effect of its imports.
@@ -32,7 +33,7 @@ _NO_SOCKET_PATH: int = _lib.SSH2CFFI_AGENT_NO_SOCKET_PATH
 _AGENT_GC_SIZE = 1024
 
 
-class Agent:
+class Agent(_Wrapper):
     """A connection to an SSH agent, for one ``Session``.
 
     ``Agent(session)`` (or ``session.agent_init()``) makes an agent handle
@@ -45,22 +46,14 @@ class Agent:
     ``SocketDisconnectError``, except ``disconnect()`` and the identity path.
     """
 
-    __slots__ = ("_session", "_rec", "_ptr", "_finaliser", "_connected", "_generation",
-                 "_freed", "__weakref__")
+    __slots__ = ("_session", "_connected", "_generation", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        rec = _record_of(session)
         self._session = session
-        self._rec = session._rec
         self._connected = False
         self._generation = 0  # bumped each time libssh2 replaces its identity list
-        self._freed = False
-        self._ptr: Any = _ffi.NULL
-        self._finaliser: Optional["ChildFinaliser"] = None
-        self._adopt(self._new_agent())
+        self._own(rec, self._new_agent())
 
     # -- plumbing -------------------------------------------------------------------------
     def _new_agent(self) -> Any:
@@ -71,23 +64,10 @@ class Agent:
                             _lib.libssh2_session_last_errno(session_ptr), session_ptr)
         return raw
 
-    def _adopt(self, raw: Any) -> None:
+    def _own(self, rec: Any, raw: Any) -> None:
         """Own ``raw``: freed (libssh2_agent_free) before the session, whenever dropped."""
-        self._finaliser = self._rec.local_child_finaliser(_lib.ssh2cffi_agent_release)
-        self._ptr = _ffi.gc(raw, self._finaliser, size=_AGENT_GC_SIZE)
-
-    def _agent(self) -> Any:
-        if self._freed:
-            raise AgentError("this Agent was freed (Session.agent_auth frees its own agent)")
-        return self._ptr
-
-    def _live(self) -> Any:
-        """The agent pointer, for calls that talk to the agent (via the session's socket I/O)."""
-        ptr = self._agent()
-        rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        return ptr
+        self._adopt(rec, raw, rec.local_child_finaliser(_lib.ssh2cffi_agent_release),
+                    _AGENT_GC_SIZE)
 
     def _abandon_and_replace(self) -> None:
         """Swap in a fresh agent after a failed libssh2_agent_connect().
@@ -101,26 +81,21 @@ class Agent:
         path = _lib.libssh2_agent_get_identity_path(old)
         path_copy = _ffi.string(path) if path != _ffi.NULL else None
         fresh = self._new_agent()
-        _ffi.gc(old, None)
-        if self._finaliser is not None:
-            self._finaliser.forget()
-        self._adopt(fresh)
+        self._disown(AgentError, "this agent was replaced")  # never freed: see above
+        self._own(self._rec, fresh)
         if path_copy is not None:
             _lib.libssh2_agent_set_identity_path(self._ptr, path_copy)
         self._generation += 1
 
     def _free(self) -> None:
         """Disconnect and free the agent now (used by Session.agent_auth)."""
-        if self._freed:
+        if self._gone is not None:
             return
         if self._connected:
             _lib.libssh2_agent_disconnect(self._ptr)
             self._connected = False
-        self._freed = True
-        _ffi.gc(self._ptr, None)
-        _lib.libssh2_agent_free(self._ptr)
-        if self._finaliser is not None:
-            self._finaliser.forget()
+        _lib.libssh2_agent_free(self._disown(
+            AgentError, "this Agent was freed (Session.agent_auth frees its own agent)"))
 
     def _socket_path_text(self) -> str:
         path = _lib.libssh2_agent_get_identity_path(self._ptr)
@@ -141,18 +116,19 @@ class Agent:
             self.disconnect()
         path = _lib.libssh2_agent_get_identity_path(ptr)
         problem = _lib.ssh2cffi_agent_probe(path)
+        # The probe finds what libssh2_agent_connect() would fail on and says
+        # why; the codes are the ones libssh2 returns for these failures.  No
+        # session pointer: libssh2 recorded no message for them.
         if problem == _NO_SOCKET_PATH:
-            exc = AgentConnectionError(
+            raise _error_as(
+                AgentConnectionError,
                 "Unable to connect to agent: the SSH_AUTH_SOCK environment variable is not "
-                "set and no path was given with set_identity_path()")
-            exc.errcode = _lib.LIBSSH2_ERROR_BAD_USE
-            raise exc
+                "set and no path was given with set_identity_path()",
+                _lib.LIBSSH2_ERROR_BAD_USE)
         if problem != 0:
-            exc = AgentConnectionError("Unable to connect to agent at %s: %s (errno %s)" % (
-                self._socket_path_text(), _os.strerror(problem),
-                _errno.errorcode.get(problem, problem)))
-            exc.errcode = _AGENT_PROTOCOL
-            raise exc
+            raise _error_as(AgentConnectionError, "Unable to connect to agent at %s: %s (errno %s)"
+                            % (self._socket_path_text(), _os.strerror(problem),
+                               _errno.errorcode.get(problem, problem)), _AGENT_PROTOCOL)
         rc = _lib.libssh2_agent_connect(ptr)
         if rc != 0:
             session_ptr = self._session._ptr
@@ -166,11 +142,11 @@ class Agent:
 
     def disconnect(self) -> int:
         """Close the connection to the agent; returns libssh2's rc (0), as ssh2-python."""
-        ptr = self._agent()
+        ptr = self._usable_ptr()
         if not self._connected:
             return 0
         self._connected = False
-        return int(_lib.libssh2_agent_disconnect(ptr))
+        return _lib.libssh2_agent_disconnect(ptr)
 
     def list_identities(self) -> None:
         """Ask the agent for its identities (get_identities() does this itself).
@@ -237,13 +213,13 @@ class Agent:
         ptr = self._live()
         rc = _lib.libssh2_agent_userauth(ptr, user, self._identity(pkey))
         if rc == 0 or rc == _EAGAIN:
-            return int(rc)
+            return rc
         raise _error_as(AgentAuthenticationError, "Error authenticating user %s with provided "
                         "public key" % user.decode("utf-8", "replace"), rc, self._session._ptr)
 
     def get_identity_path(self) -> Optional[bytes]:
         """The agent socket path set with set_identity_path(), or None (then SSH_AUTH_SOCK)."""
-        path = _lib.libssh2_agent_get_identity_path(self._agent())
+        path = _lib.libssh2_agent_get_identity_path(self._usable_ptr())
         return None if path == _ffi.NULL else _ffi.string(path)
 
     def set_identity_path(self, path: Union[StrOrBytes, "_os.PathLike[Any]", None]) -> None:
@@ -252,8 +228,8 @@ class Agent:
         None goes back to SSH_AUTH_SOCK (an ssh2cffi addition).
         """
         value = _ffi.NULL if path is None else _to_path(path, "path")
-        _lib.libssh2_agent_set_identity_path(self._agent(), value)
+        _lib.libssh2_agent_set_identity_path(self._usable_ptr(), value)
 
     def __repr__(self) -> str:
-        state = "freed" if self._freed else "connected" if self._connected else "not connected"
+        state = "freed" if self._gone is not None else "connected" if self._connected else "not connected"
         return "<Agent %s>" % state

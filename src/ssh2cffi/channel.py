@@ -11,15 +11,16 @@ from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
-from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
 from ._errors import EAGAIN as _EAGAIN
+from ._errors import needs_libssh2 as _needs_libssh2
 from ._errors import raise_error as _raise_error
+from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import CHANNEL_GC_SIZE as _CHANNEL_GC_SIZE
-from ._lifetime import SessionRecord as _SessionRecord
-from ._lifetime import unusable_record as _unusable_record
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import record_of as _record_of
 from .exceptions import ChannelError  # noqa: F401  (ssh2.channel re-exports it)
 
 if typing.TYPE_CHECKING:
@@ -36,23 +37,13 @@ _EOF_RESULT = (0, b"")
 
 def _terminal_size(width: object, height: object, width_px: object,
                    height_px: object) -> Tuple[int, int, int, int]:
-    """Terminal dimensions as C ints: TypeError for non-ints, ValueError out of range."""
-    sizes = []
-    for value, name in ((width, "width"), (height, "height"), (width_px, "width_px"),
-                        (height_px, "height_px")):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
-        if not 0 <= value <= 0x7FFFFFFF:
-            raise ValueError("%s must be between 0 and 2**31-1, not %d" % (name, value))
-        sizes.append(value)
-    return sizes[0], sizes[1], sizes[2], sizes[3]
+    """Terminal dimensions as C ints; a negative size means nothing to the server."""
+    return (_to_cint(width, "width", minimum=0), _to_cint(height, "height", minimum=0),
+            _to_cint(width_px, "width_px", minimum=0),
+            _to_cint(height_px, "height_px", minimum=0))
 
 
-def _version_text() -> str:
-    return str(_ffi.string(_lib.libssh2_version(0)).decode())
-
-
-class Channel:
+class Channel(_Wrapper):
     """An SSH channel of a ``Session``.
 
     Channels come from ``Session.open_session()`` (and the forwarding calls).
@@ -63,7 +54,9 @@ class Channel:
     Return values and errors: request and control methods return 0 (or the
     value their docstring names); reads return ``(rc, data)`` and writes
     ``(rc, bytes_written)``.  On a non-blocking session a call that would
-    wait returns ``LIBSSH2_ERROR_EAGAIN`` (as ``rc`` for reads and writes);
+    wait returns ``LIBSSH2_ERROR_EAGAIN`` (as ``rc`` for reads and writes,
+    e.g. ``(LIBSSH2_ERROR_EAGAIN, b'')`` from a read; wait for the socket
+    and call again);
     any other libssh2 error raises the :mod:`ssh2cffi.exceptions` class of
     its code, e.g. ``ChannelRequestDenied`` or ``ChannelFailure`` when the
     server refuses a request, ``ChannelClosedError`` or ``ChannelEOFSentError``
@@ -71,18 +64,12 @@ class Channel:
     ``SocketDisconnectError`` once the session is gone.
     """
 
-    __slots__ = ("_ptr", "_session", "_rec", "_buf", "_bufsize", "_written", "_owner",
-                 "__weakref__")
+    __slots__ = ("_session", "_buf", "_bufsize", "_written", "_owner", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        _record_of(session)
         self._session = session
-        self._ptr: Any = _ffi.NULL
-        self._rec: _SessionRecord = _unusable_record(
-            exceptions.BadUseError, "this Channel was not opened by a Session")
+        self._unattached(exceptions.BadUseError, "this Channel was not opened by a Session")
         self._buf: Any = None
         self._bufsize = 0
         self._written = _ffi.new("size_t *")
@@ -94,9 +81,8 @@ class Channel:
         channel = cls.__new__(cls)
         rec = session._rec
         channel._session = session
-        channel._rec = rec
-        channel._ptr = _ffi.gc(raw, rec.child_finaliser(_lib.libssh2_channel_free),
-                              size=_CHANNEL_GC_SIZE)
+        channel._adopt(rec, raw, rec.child_finaliser(_lib.libssh2_channel_free),
+                       _CHANNEL_GC_SIZE)
         channel._buf = None
         channel._bufsize = 0
         channel._written = _ffi.new("size_t *")
@@ -104,12 +90,11 @@ class Channel:
         return channel
 
     @classmethod
-    def _borrow(cls, session: "Session", raw: Any, owner: Any) -> "Channel":
+    def _borrow_from(cls, session: "Session", raw: Any, owner: Any) -> "Channel":
         """A Channel for ``raw``, a channel that ``owner`` (an SFTP session) frees."""
         channel = cls.__new__(cls)
         channel._session = session
-        channel._rec = session._rec
-        channel._ptr = raw
+        channel._borrow(session._rec, raw)
         channel._buf = None
         channel._bufsize = 0
         channel._written = _ffi.new("size_t *")
@@ -120,12 +105,6 @@ class Channel:
     def session(self) -> "Session":
         """Originating session."""
         return self._session
-
-    def _live(self) -> Any:
-        rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        return self._ptr
 
     def _check(self, rc: int) -> int:
         if rc < 0 and rc != _EAGAIN:
@@ -150,8 +129,8 @@ class Channel:
         encoded terminal modes of RFC 4254 section 8 (opcode byte, uint32
         value, ..., ending with a 0 byte), e.g. ``b"\\x35\\0\\0\\0\\0\\0"`` turns echo off.
 
-        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied``
-        or ``ChannelFailure`` when the server refuses.
+        Raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server
+        refuses.
         """
         name = _to_bytes(term, "term")
         if not isinstance(modes, (bytes, bytearray, memoryview)):
@@ -174,14 +153,14 @@ class Channel:
         """Run ``command`` (str or bytes) on the server (an ``exec`` request).
 
         Read its output with :meth:`read` and :meth:`read_stderr`, then
-        :meth:`wait_closed` and :meth:`get_exit_status`.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode;
-        raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server
-        refuses the request.
+        :meth:`wait_closed` and :meth:`get_exit_status`.  Raises
+        ``ChannelRequestDenied`` or ``ChannelFailure`` when the server refuses
+        the request.
         """
         return self.process_startup(b"exec", _to_bytes(command, "command"))
 
     def subsystem(self, subsystem: StrOrBytes) -> int:
-        """Start a subsystem such as ``sftp``; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+        """Start a subsystem such as ``sftp``.
 
         Raises ``ChannelRequestDenied`` or ``ChannelFailure`` when the server has
         no such subsystem.
@@ -189,7 +168,7 @@ class Channel:
         return self.process_startup(b"subsystem", _to_bytes(subsystem, "subsystem"))
 
     def shell(self) -> int:
-        """Start the user's login shell; returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
+        """Start the user's login shell."""
         return self.process_startup(b"shell", None)
 
     def process_startup(self, request: StrOrBytes, message: Optional[StrOrBytes] = None) -> int:
@@ -206,8 +185,8 @@ class Channel:
     def setenv(self, varname: StrOrBytes, value: StrOrBytes) -> int:
         """Set the environment variable ``varname`` to ``value`` for the command to come.
 
-        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises ``ChannelRequestDenied`` when the
-        server refuses (OpenSSH accepts only the names its ``AcceptEnv`` lists).
+        Raises ``ChannelRequestDenied`` when the server refuses (OpenSSH
+        accepts only the names its ``AcceptEnv`` lists).
         """
         name = _to_bytes(varname, "varname")
         data = _to_bytes(value, "value")
@@ -234,7 +213,7 @@ class Channel:
     def signal(self, signame: StrOrBytes) -> int:
         """Send a signal such as ``"TERM"`` (no ``SIG`` prefix) to the remote process.
 
-        Needs libssh2 >= 1.11.0.  Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
+        Needs libssh2 >= 1.11.0.
 
         Raises:
             NotImplementedError: ssh2cffi was built against an older libssh2
@@ -242,9 +221,7 @@ class Channel:
         """
         name = _to_bytes(signame, "signame")
         if not _lib.SSH2CFFI_HAS_CHANNEL_SIGNAL:
-            raise NotImplementedError(
-                "Channel.signal needs libssh2 >= 1.11.0; ssh2cffi was built against "
-                "libssh2 %s" % _version_text())
+            raise _needs_libssh2("Channel.signal", "1.11.0")
         return self._check(_lib.libssh2_channel_signal_ex(self._live(), name, len(name)))
 
     # -- reading ----------------------------------------------------------------
@@ -255,8 +232,7 @@ class Channel:
     def read_ex(self, size: int = _DEFAULT_READ_SIZE, stream_id: int = 0) -> Tuple[int, bytes]:
         """Read up to ``size`` bytes of stream ``stream_id`` (stdout by default): ``(rc, data)``.
 
-        ``(0, b'')`` at EOF; ``(LIBSSH2_ERROR_EAGAIN, b'')`` when a
-        non-blocking session has nothing to read yet.
+        ``(0, b'')`` at EOF.
         """
         rec = self._rec
         if not rec.usable:
@@ -299,8 +275,9 @@ class Channel:
     def write(self, buf: StrOrBytes) -> Tuple[int, int]:
         """Write all of ``buf`` to stdin: ``(rc, bytes_written)``.
 
-        In non-blocking mode rc may be LIBSSH2_ERROR_EAGAIN with part of the
-        data written; write the rest again later.
+        In non-blocking mode rc may be ``LIBSSH2_ERROR_EAGAIN`` with part of
+        the data written (``bytes_written`` says how much); write the rest
+        again later.
         """
         return self.write_ex(0, buf)
 
@@ -340,26 +317,23 @@ class Channel:
 
     # -- end of stream and exit ------------------------------------------------
     def send_eof(self) -> int:
-        """Tell the remote process there is no more input (its stdin ends); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
+        """Tell the remote process there is no more input (its stdin ends)."""
         return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
     def wait_eof(self) -> int:
-        """Wait for the remote side's EOF (all output sent); returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode."""
+        """Wait for the remote side's EOF (all output sent)."""
         return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
     def close(self) -> int:
-        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply.
-
-        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
-        """
+        """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
         return self._check(_lib.libssh2_channel_close(self._live()))
 
     def wait_closed(self) -> int:
         """Wait for the remote side to close the channel (exit status is then final).
 
-        Returns 0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.  Raises ``InvalidRequestError`` when
-        neither side has closed the channel nor sent EOF yet (call :meth:`close`
-        first, or read until the end of the output).
+        Raises ``InvalidRequestError`` when neither side has closed the
+        channel nor sent EOF yet (call :meth:`close` first, or read until the
+        end of the output).
         """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
@@ -396,30 +370,30 @@ class Channel:
     # -- windows and extended data ----------------------------------------------
     def window_read(self) -> int:
         """Bytes the remote side may still send before the window is adjusted."""
-        return self._check(int(_lib.libssh2_channel_window_read_ex(
-            self._live(), _ffi.NULL, _ffi.NULL)))
+        return self._check(_lib.libssh2_channel_window_read_ex(
+            self._live(), _ffi.NULL, _ffi.NULL))
 
     def window_read_ex(self, read_avail: int, window_size_initial: int) -> int:
         """As window_read(); the arguments are accepted for ssh2-python compatibility."""
         avail = _ffi.new("unsigned long *", _to_cint(read_avail, "read_avail", "unsigned long"))
         initial = _ffi.new("unsigned long *", _to_cint(window_size_initial, "window_size_initial",
                                                        "unsigned long"))
-        return self._check(int(_lib.libssh2_channel_window_read_ex(self._live(), avail, initial)))
+        return self._check(_lib.libssh2_channel_window_read_ex(self._live(), avail, initial))
 
     def window_write(self) -> int:
         """Bytes that may be written before the remote window is full."""
-        return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL)))
+        return self._check(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL))
 
     def window_write_ex(self, window_size_initial: int) -> int:
         """As window_write(); the argument is accepted for ssh2-python compatibility."""
         initial = _ffi.new("unsigned long *", _to_cint(window_size_initial, "window_size_initial",
                                                        "unsigned long"))
-        return self._check(int(_lib.libssh2_channel_window_write_ex(self._live(), initial)))
+        return self._check(_lib.libssh2_channel_window_write_ex(self._live(), initial))
 
     def receive_window_adjust(self, adjustment: int, force: bool = False) -> int:
         """Grow the receive window by ``adjustment`` bytes (older API; see receive_window_adjust2)."""
-        return self._check(int(_lib.libssh2_channel_receive_window_adjust(
-            self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force))))
+        return self._check(_lib.libssh2_channel_receive_window_adjust(
+            self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force)))
 
     def receive_window_adjust2(self, adjustment: int, force: bool) -> int:
         """Grow the receive window by ``adjustment`` bytes."""

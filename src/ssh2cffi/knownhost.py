@@ -16,17 +16,18 @@ from typing import Any, Dict, List, NoReturn, Optional, Type, Union
 from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
-from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
 from ._errors import error_as as _error_as
+from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import record_of as _record_of
 
 if typing.TYPE_CHECKING:
     import os
 
-    from ._lifetime import ChildFinaliser
     from .session import Session
 
 # The exceptions ssh2-python's knownhost module re-exports as a side effect of its imports.
@@ -158,7 +159,7 @@ class KnownHostEntry:
     __str__ = __repr__
 
 
-class KnownHost:
+class KnownHost(_Wrapper):
     """A collection of known hosts, from ``Session.knownhost_init()`` or ``KnownHost(session)``.
 
     It needs no connection and does no network I/O, so it keeps working
@@ -166,13 +167,10 @@ class KnownHost:
     known_hosts file (host, salt, comment, line) may be str or bytes.
     """
 
-    __slots__ = ("_session", "_ptr", "_finaliser", "_nodes", "__weakref__")
+    __slots__ = ("_session", "_nodes", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        rec = _record_of(session)
         session_ptr = session._ptr
         raw = _lib.libssh2_knownhost_init(session_ptr)
         if raw == _ffi.NULL:
@@ -180,9 +178,8 @@ class KnownHost:
                             _lib.libssh2_session_last_errno(session_ptr), session_ptr)
         self._session = session
         # Freed before the session whatever happens to it: see SessionRecord.defer_local.
-        self._finaliser: "ChildFinaliser" = session._rec.local_child_finaliser(
-            _lib.ssh2cffi_knownhost_release)
-        self._ptr = _ffi.gc(raw, self._finaliser, size=_KNOWNHOST_GC_SIZE)
+        self._adopt(rec, raw, rec.local_child_finaliser(_lib.ssh2cffi_knownhost_release),
+                    _KNOWNHOST_GC_SIZE)
         self._nodes: Dict[int, _Node] = {}
 
     # -- plumbing -------------------------------------------------------------------------
@@ -211,6 +208,17 @@ class KnownHost:
 
     def _check_result(self, rc: int, store: Any, host: bytes, port: Optional[int]
                       ) -> KnownHostEntry:
+        """The entry for a CHECK_MATCH ``rc``; for any other result, raise.
+
+        ``errcode`` keeps its meaning on every exception: a libssh2 error
+        code, None when there is none.  Only KnownHostCheckFailure is a
+        libssh2 failure, so only it has one: the session's last error code,
+        which libssh2 records before returning CHECK_FAILURE (the message is
+        that error's).  A mismatch or an unknown host is an answer, not a
+        libssh2 error, so errcode stays None, as on ssh2-python's exceptions.
+        The LIBSSH2_KNOWNHOST_CHECK_* value itself is ``exc.check_result``
+        on all four.
+        """
         if rc == _CHECK_MATCH:
             return KnownHostEntry._wrap(self, store[0])
         where = _host_text(host, port)
@@ -225,12 +233,14 @@ class KnownHost:
             exc = KnownHostCheckNotFoundError("Host %s not found in known hosts collection"
                                               % where)
         elif rc == _CHECK_FAILURE:
+            session_ptr = self._session._ptr
+            code = _lib.libssh2_session_last_errno(session_ptr)
+            # No code recorded (not what libssh2 1.10/1.11 do): errcode None, no message.
             exc = _error_as(KnownHostCheckFailure, "Failure checking known host %s" % where,
-                            _lib.libssh2_session_last_errno(self._session._ptr),
-                            self._session._ptr)
+                            code if code < 0 else None, session_ptr)
         else:
             exc = KnownHostCheckError("Unknown result %d checking known host %s" % (rc, where))
-        exc.errcode = rc
+        exc.check_result = rc  # type: ignore[attr-defined]
         raise exc
 
     # -- adding and checking --------------------------------------------------------------
@@ -292,6 +302,10 @@ class KnownHost:
         when the host is not known, ``KnownHostCheckMisMatchError`` when it
         is known with another key (the exception's ``entry`` is that known
         entry), ``KnownHostCheckFailure`` when the check itself failed.
+        Each has libssh2's LIBSSH2_KNOWNHOST_CHECK_* result as ``check_result``
+        (1 mismatch, 2 not found, 3 failure: the values in libssh2.h);
+        ``errcode`` is the libssh2 error code of a KnownHostCheckFailure and
+        None on the others, which are answers rather than libssh2 errors.
         """
         name = _to_cstring(host, "host")
         data = _to_bytes(key, "key")
@@ -345,7 +359,7 @@ class KnownHost:
         if rc < 0:
             self._raise(KnownHostReadFileError, "Error reading known hosts file %r"
                         % path.decode("utf-8", "replace"), rc)
-        return int(rc)
+        return rc
 
     def readline(self, line: StrOrBytes, f_type: int = _FILE_OPENSSH) -> None:
         """Add the entry of one known_hosts line; raises ``KnownHostReadLineError``."""

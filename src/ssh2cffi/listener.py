@@ -1,23 +1,23 @@
 """``Listener``: a remote port forward (``tcpip-forward``), as ssh2-python's ``ssh2.listener``."""
 import typing
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from . import exceptions
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import check as _check_rc
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
-from ._lifetime import unusable_record as _unusable_record
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import record_of as _record_of
 from .channel import Channel as _Channel
 
 if typing.TYPE_CHECKING:
-    from ._lifetime import ChildFinaliser, SessionRecord
     from .session import Session
 
 _LISTENER_GC_SIZE = 1024
 
 
-class Listener:
+class Listener(_Wrapper):
     """A port the server listens on for us, from ``Session.forward_listen[_ex]()``.
 
     ``forward_accept()`` returns a ``Channel`` for each connection made to
@@ -25,43 +25,32 @@ class Listener:
     frees the listener (with the connections not yet accepted); the
     listener is unusable afterwards.  A listener dropped without
     ``forward_cancel()`` is cancelled at the session's next call.
+
+    On a non-blocking session a call that would wait returns
+    ``LIBSSH2_ERROR_EAGAIN`` (in place of the channel, for
+    ``forward_accept()``): call again.  Other libssh2 errors raise their
+    :mod:`ssh2cffi.exceptions` class.
     """
 
-    __slots__ = ("_session", "_rec", "_ptr", "_finaliser", "_cancelled", "__weakref__")
+    __slots__ = ("_session", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        _record_of(session)
         self._session = session
-        self._rec: "SessionRecord" = _unusable_record(
-            exceptions.BadUseError, "this Listener was not made by Session.forward_listen()")
-        self._ptr: Any = _ffi.NULL
-        self._finaliser: Optional["ChildFinaliser"] = None
-        self._cancelled = False
+        self._unattached(exceptions.BadUseError,
+                         "this Listener was not made by Session.forward_listen()")
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "Listener":
         listener = cls.__new__(cls)
         rec = session._rec
         listener._session = session
-        listener._rec = rec
-        listener._finaliser = rec.child_finaliser(_lib.libssh2_channel_forward_cancel)
-        listener._ptr = _ffi.gc(raw, listener._finaliser, size=_LISTENER_GC_SIZE)
-        listener._cancelled = False
+        listener._adopt(rec, raw, rec.child_finaliser(_lib.libssh2_channel_forward_cancel),
+                        _LISTENER_GC_SIZE)
         return listener
 
-    def _live(self) -> Any:
-        rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        if self._cancelled:
-            raise exceptions.BadUseError("this Listener was cancelled (forward_cancel)")
-        return self._ptr
-
     def forward_accept(self) -> Union[_Channel, int]:
-        """The channel of the next connection forwarded to us, or LIBSSH2_ERROR_EAGAIN.
+        """The channel of the next connection forwarded to us.
 
         On a blocking session this waits for a connection (up to the session
         timeout, then ``Timeout``).
@@ -72,16 +61,13 @@ class Listener:
         return _Channel._wrap(self._session, raw)
 
     def forward_cancel(self) -> int:
-        """Stop the forward and free the listener: 0, or LIBSSH2_ERROR_EAGAIN (call again)."""
+        """Stop the forward and free the listener; returns 0."""
         rc = _lib.libssh2_channel_forward_cancel(self._live())
         if rc == _EAGAIN:
-            return int(rc)
+            return rc
         # Whatever rc says, libssh2 has freed the listener: never touch it again.
-        self._cancelled = True
-        _ffi.gc(self._ptr, None)
-        if self._finaliser is not None:
-            self._finaliser.forget()
+        self._disown(exceptions.BadUseError, "this Listener was cancelled (forward_cancel)")
         return _check_rc(rc, self._rec.ptr)
 
     def __repr__(self) -> str:
-        return "<Listener%s>" % (" cancelled" if self._cancelled else "")
+        return "<Listener%s>" % (" cancelled" if self._gone is not None else "")

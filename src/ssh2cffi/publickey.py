@@ -14,13 +14,12 @@ from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import make_error as _make_error
-from ._errors import session_message as _session_message
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
-from ._lifetime import unusable_record as _unusable_record
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import record_of as _record_of
 
 if typing.TYPE_CHECKING:
-    from ._lifetime import ChildFinaliser, SessionRecord
     from .session import Session
 
 _PUBLICKEY_GC_SIZE = 4096
@@ -176,33 +175,27 @@ class PublicKeyList:
             self._name, self.blob_len, self._attrs)
 
 
-class PublicKeySystem:
+class PublicKeySystem(_Wrapper):
     """The publickey subsystem of a session, from ``Session.publickey_init()``.
 
-    On a blocking session every call waits for the server's answer (libssh2
-    returns LIBSSH2_ERROR_EAGAIN here even on blocking sessions, which
-    ssh2-python passes on); on a non-blocking one calls may return
-    LIBSSH2_ERROR_EAGAIN: call again with the same arguments.  A status
-    the server refuses a request with raises ``PublicKeyProtocolError``
-    carrying the server's reason (``key already present``, ``key not
-    found``, ...).
+    Methods return 0 (or what their docstring says).  On a blocking session
+    every call waits for the server's answer (libssh2 returns
+    ``LIBSSH2_ERROR_EAGAIN`` here even on blocking sessions, which
+    ssh2-python passes on); on a non-blocking one a call that would wait
+    returns ``LIBSSH2_ERROR_EAGAIN``: call again with the same arguments.
+    A status the server refuses a request with raises
+    ``PublicKeyProtocolError`` carrying the server's reason (``key already
+    present``, ``key not found``, ...); other libssh2 errors raise their
+    :mod:`ssh2cffi.exceptions` class.
     """
 
-    __slots__ = ("_session", "_rec", "_ptr", "_finaliser", "_shut_down", "_listing",
-                 "__weakref__")
+    __slots__ = ("_session", "_listing", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        _record_of(session)
         self._session = session
-        self._rec: "SessionRecord" = _unusable_record(
-            exceptions.PublicKeyError,
-            "this PublicKeySystem was not started by Session.publickey_init()")
-        self._ptr: Any = _ffi.NULL
-        self._finaliser: Optional["ChildFinaliser"] = None
-        self._shut_down = False
+        self._unattached(exceptions.PublicKeyError,
+                         "this PublicKeySystem was not started by Session.publickey_init()")
         self._listing: Optional[_Listing] = None
 
     @classmethod
@@ -210,25 +203,14 @@ class PublicKeySystem:
         system = cls.__new__(cls)
         rec = session._rec
         system._session = session
-        system._rec = rec
         # The shutdown closes the subsystem's channel: queued with the session.
         # (Not libssh2_publickey_shutdown: see ssh2cffi_publickey_shutdown in helpers.c.)
-        system._finaliser = rec.child_finaliser(
-            _functools.partial(_lib.ssh2cffi_publickey_shutdown, rec.ptr))
-        system._ptr = _ffi.gc(raw, system._finaliser, size=_PUBLICKEY_GC_SIZE)
-        system._shut_down = False
+        system._adopt(rec, raw, rec.child_finaliser(
+            _functools.partial(_lib.ssh2cffi_publickey_shutdown, rec.ptr)), _PUBLICKEY_GC_SIZE)
         system._listing = None
         return system
 
     # -- plumbing -------------------------------------------------------------------------
-    def _live(self) -> Any:
-        rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        if self._shut_down:
-            raise exceptions.PublicKeyError("this PublicKeySystem was shut down")
-        return self._ptr
-
     def _idle(self) -> Any:
         """As _live(), for requests that must not cut into a list_fetch() in progress."""
         ptr = self._live()
@@ -250,18 +232,17 @@ class PublicKeySystem:
                 return int(rc)
             waited = _lib.ssh2cffi_wait_socket(rec.ptr, rec._fd)
             if waited != 0:
-                return int(waited)
+                return waited
 
     def _raise(self, rc: int, context: str) -> NoReturn:
         session_ptr = self._rec.ptr
         if rc == _SOCKET_NONE:
             # libssh2 returns a bare -1 here after recording the real error
             # (usually PUBLICKEY_PROTOCOL with the server's status text).
-            last = int(_lib.libssh2_session_last_errno(session_ptr))
+            last = _lib.libssh2_session_last_errno(session_ptr)
             if last < 0 and last != _EAGAIN:
                 rc = last
-        message = _session_message(session_ptr)
-        raise _make_error(rc, "%s: %s" % (context, message) if message else context)
+        raise _make_error(rc, context, session_ptr=session_ptr)
 
     def _check(self, rc: int, context: str) -> int:
         if rc < 0 and rc != _EAGAIN:
@@ -275,7 +256,6 @@ class PublicKeySystem:
 
         ``overwrite`` replaces a key already present (else the server
         refuses it); ``attrs`` is a list of ``PublicKeyAttribute``.
-        Returns 0 (or LIBSSH2_ERROR_EAGAIN).
         """
         key_name = _to_bytes(name, "name")
         key_blob = _to_bytes(blob, "blob")
@@ -316,8 +296,8 @@ class PublicKeySystem:
     def list_fetch(self) -> Union[List[PublicKeyList], int]:
         """The keys the server holds for this account, as ``PublicKeyList`` objects.
 
-        In non-blocking mode it may return LIBSSH2_ERROR_EAGAIN: call it
-        again (and nothing else on this object) until it returns the list.
+        In non-blocking mode, call it again (and nothing else on this
+        object) until it returns the list.
         ssh2-python's cannot work (it gives libssh2 no list to fill); this
         one speaks the protocol's ``list`` request itself (version 2, the
         version libssh2 asks the server for) on the subsystem's channel, as
@@ -333,7 +313,7 @@ class PublicKeySystem:
                 request = _LIST_REQUEST[listing.sent:]
                 rc = _lib.libssh2_channel_write_ex(channel, 0, request, len(request))
                 if rc == _EAGAIN:
-                    return int(rc)
+                    return rc
                 self._check(rc, "sending the publickey list request failed")
                 listing.sent += rc
             read_buffer = _ffi.new("char[]", 65536)
@@ -356,7 +336,7 @@ class PublicKeySystem:
                 rc = _lib.libssh2_channel_read_ex(channel, 0, read_buffer, min(want, 65536))
                 if rc == _EAGAIN:
                     if not rec.blocking:
-                        return int(rc)
+                        return rc
                     waited = _lib.ssh2cffi_wait_socket(rec.ptr, rec._fd)
                     if waited != 0:
                         self._check(waited, "waiting for the publickey list failed")
@@ -405,11 +385,8 @@ class PublicKeySystem:
         if rc == _EAGAIN:
             return rc
         # libssh2 has freed the subsystem, whatever rc says.
-        self._shut_down = True
-        _ffi.gc(self._ptr, None)
-        if self._finaliser is not None:
-            self._finaliser.forget()
+        self._disown(exceptions.PublicKeyError, "this PublicKeySystem was shut down")
         return self._check(rc, "publickey shutdown failed")
 
     def __repr__(self) -> str:
-        return "<PublicKeySystem%s>" % (" shut down" if self._shut_down else "")
+        return "<PublicKeySystem%s>" % (" shut down" if self._gone is not None else "")

@@ -1,35 +1,35 @@
 """``Session``: one SSH connection, as ssh2-python's ``ssh2.session``."""
 import logging as _logging
-import typing
 import weakref as _weakref
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import exceptions
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
-from ._convert import to_cint as _to_cint
 from ._convert import to_cstring as _to_cstring
-from ._convert import to_int as _to_int
 from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import check as _check_rc
 from ._errors import error_as as _error_as
+from ._errors import needs_libssh2 as _needs_libssh2
 from ._errors import raise_error as _raise_error
+from ._errors import session_message_bytes as _session_message_bytes
+from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import SESSION_GC_SIZE as _SESSION_GC_SIZE
+from ._lifetime import SessionBase as _SessionBase
 from ._lifetime import SessionRecord as _SessionRecord
+from ._stat import new_stat_buffer as _new_stat_buffer
+from .agent import Agent as _Agent
 from .channel import Channel as _Channel
-
-if typing.TYPE_CHECKING:
-    from .agent import Agent
-    from .fileinfo import FileInfo
-    from .knownhost import KnownHost
-    from .listener import Listener
-    from .publickey import PublicKeySystem
-    from .sftp import SFTP
-    from .statinfo import StatInfo
+from .fileinfo import FileInfo as _FileInfo
+from .knownhost import KnownHost as _KnownHost
+from .listener import Listener as _Listener
+from .publickey import PublicKeySystem as _PublicKeySystem
+from .sftp import SFTP as _SFTP
+from .statinfo import StatInfo as _StatInfo
 
 # The exceptions ssh2-python's session module re-exports as a side effect of its imports.
 from .exceptions import (ChannelError, KnownHostError,  # noqa: F401
@@ -234,11 +234,6 @@ def _version_text() -> str:
     return str(_ffi.string(_lib.libssh2_version(0)).decode())
 
 
-def _needs_1_11(what: str) -> "NotImplementedError":
-    return NotImplementedError("%s needs libssh2 >= 1.11.0; ssh2cffi was built against "
-                               "libssh2 %s" % (what, _version_text()))
-
-
 def _socket_fd(sock: Any) -> int:
     """The file descriptor of an int or of an object with fileno(), as ssh2-python takes it."""
     if isinstance(sock, int):
@@ -262,14 +257,14 @@ def _method_value(method_type: object) -> int:
         raise TypeError("method_type must be a MethodType such as LIBSSH2_METHOD_KEX, not %s"
                         % type(method_type).__name__)
     if method_type._value == _SIGN_ALGO and not _lib.SSH2CFFI_HAS_METHOD_SIGN_ALGO:
-        raise _needs_1_11("LIBSSH2_METHOD_SIGN_ALGO")
+        raise _needs_libssh2("LIBSSH2_METHOD_SIGN_ALGO", "1.11.0")
     return method_type._value
 
 
 _SIGN_ALGO: int = _lib.LIBSSH2_METHOD_SIGN_ALGO
 
 
-class Session:
+class Session(_SessionBase):
     """An SSH session: handshake, authentication, channels.
 
     Sessions are blocking by default; after ``set_blocking(False)`` calls
@@ -278,16 +273,18 @@ class Session:
 
     Return values and errors, for every method below: a call returns what
     its docstring says (0 for plain success); on a non-blocking session a call
-    that would wait returns ``LIBSSH2_ERROR_EAGAIN`` instead (wait with
-    :func:`ssh2cffi.utils.wait_socket` and call again); any other libssh2
-    error raises the :mod:`ssh2cffi.exceptions` class of its code (for example
-    ``AuthenticationError``, ``SocketDisconnectError``, ``Timeout``), whose
-    message is libssh2's and whose ``errcode`` is the code.  Arguments given
+    that would wait returns ``LIBSSH2_ERROR_EAGAIN`` instead, also in place of
+    the object a method opens (wait with :func:`ssh2cffi.utils.wait_socket`
+    and call again); method docstrings mention EAGAIN only where they differ.
+    Any other libssh2 error raises the :mod:`ssh2cffi.exceptions` class of its
+    code (for example ``AuthenticationError``, ``SocketDisconnectError``,
+    ``Timeout``), whose message is libssh2's and whose ``errcode`` is the
+    code.  Arguments given
     as str are encoded as UTF-8; a wrong type raises ``TypeError`` before
     libssh2 is called.
     """
 
-    __slots__ = ("_ptr", "_rec", "_sock", "_callbacks", "_kbd_callback_ref", "__weakref__")
+    __slots__ = ("_sock", "_callbacks", "_kbd_callback_ref", "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # ssh2-python ignores constructor arguments; so do we.
@@ -298,19 +295,12 @@ class Session:
         if raw == _ffi.NULL:
             raise MemoryError("libssh2_session_init_ex failed")
         # The record keeps the handle: C holds it as the session's abstract pointer.
-        self._rec = _SessionRecord(raw, keepalive=handle)
-        self._ptr = _ffi.gc(raw, self._rec.finaliser(), size=_SESSION_GC_SIZE)
+        rec = _SessionRecord(raw, keepalive=handle)
+        self._adopt(rec, raw, rec.finaliser(), _SESSION_GC_SIZE)
         self._sock: Any = None
         self._kbd_callback_ref: Optional[KbdCallback] = None
 
     # -- helpers --------------------------------------------------------------
-    def _live(self) -> Any:
-        """The session pointer, for calls that may do network I/O."""
-        rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        return self._ptr
-
     def _check(self, rc: int) -> int:
         """handle_error_codes, after re-raising what a Python callback raised."""
         self._callbacks.reraise()
@@ -346,9 +336,6 @@ class Session:
             sock: a connected TCP socket, as an int file descriptor or an
                 object with ``fileno()``; the session keeps a reference to it.
 
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
-
         Raises:
             TypeError: ``sock`` is None, has no ``fileno()``, or its
                 ``fileno()`` does not return an int (as ssh2-python).
@@ -370,7 +357,8 @@ class Session:
     def disconnect(self) -> int:
         """Send SSH_MSG_DISCONNECT; afterwards every channel of this session raises.
 
-        Returns 0, or LIBSSH2_ERROR_EAGAIN in non-blocking mode (call again).
+        Returns 0 without sending anything when the session never connected
+        or is already disconnected.
         """
         rec = self._rec
         if not rec.usable:
@@ -380,7 +368,7 @@ class Session:
         rc = _lib.libssh2_session_disconnect_ex(
             self._ptr, _lib.SSH_DISCONNECT_BY_APPLICATION, b"end", b"")
         if rc == _EAGAIN:
-            return int(rc)
+            return rc
         rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
         return self._check(rc)
 
@@ -400,11 +388,11 @@ class Session:
 
     def get_timeout(self) -> int:
         """The timeout of blocking calls in milliseconds (0: none), as set by ``set_timeout``."""
-        return int(_lib.libssh2_session_get_timeout(self._ptr))
+        return _lib.libssh2_session_get_timeout(self._ptr)
 
     def block_directions(self) -> int:
-        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last _EAGAIN waited on."""
-        return int(_lib.libssh2_session_block_directions(self._ptr))
+        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
+        return _lib.libssh2_session_block_directions(self._ptr)
 
     def flag(self, flag: FlagType, enabled: bool = True) -> None:
         """Set LIBSSH2_FLAG_SIGPIPE or LIBSSH2_FLAG_COMPRESS (before handshake)."""
@@ -421,7 +409,12 @@ class Session:
         return bool(_lib.libssh2_userauth_authenticated(self._ptr))
 
     def userauth_list(self, username: StrOrBytes) -> Optional[List[str]]:
-        """Authentication methods the server offers, or None (already authenticated, _EAGAIN)."""
+        """Authentication methods the server offers, or None.
+
+        None when already authenticated, when the request failed (no
+        exception), and also, instead of ``LIBSSH2_ERROR_EAGAIN``, when a
+        non-blocking call would wait.
+        """
         user = _to_bytes(username, "username")
         methods = _lib.libssh2_userauth_list(self._live(), user, len(user))
         if methods == _ffi.NULL:
@@ -430,9 +423,6 @@ class Session:
 
     def userauth_password(self, username: StrOrBytes, password: StrOrBytes) -> int:
         """Authenticate ``username`` with ``password`` (str or bytes).
-
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
             AuthenticationError: the server refused the password (message
@@ -455,9 +445,6 @@ class Session:
             passphrase: the key's passphrase; ``""`` for an unencrypted key.
             publickey: path of the public key; None lets libssh2 derive it
                 from the private key.
-
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
             AuthenticationError: the server refused the key.
@@ -482,9 +469,6 @@ class Session:
             privatekeyfiledata: the private key file's contents, bytes.
             passphrase: the key's passphrase; ``""`` for an unencrypted key.
             publickeyfiledata: the public key file's contents, or None.
-
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
             TypeError: the key data is not bytes.
@@ -514,9 +498,6 @@ class Session:
         of a ``.pub`` line).  ``sign_callback(data: bytes) -> bytes`` returns
         the raw signature of ``data`` (an ssh2cffi addition: ssh2-python passes
         no signer to libssh2, which then crashes once the server accepts the key).
-
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
             TypeError: ``pubkeydata`` is not bytes or ``sign_callback`` is
@@ -554,9 +535,6 @@ class Session:
             publickey: path of the host's public key, or None.
             passphrase: the private key's passphrase.
 
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
-
         Raises:
             AuthenticationError: the server refused (see the README for
                 libssh2's limits: no ed25519 host keys, ``ssh-rsa`` signatures).
@@ -573,8 +551,8 @@ class Session:
                                      password: StrOrBytes) -> int:
         """Keyboard-interactive authentication answering ``password`` to every prompt.
 
-        Returns 0, or ``LIBSSH2_ERROR_EAGAIN``; raises ``AuthenticationError``
-        when the server does not accept the answers.
+        Raises ``AuthenticationError`` when the server does not accept the
+        answers.
         """
         return self.userauth_keyboardinteractive_callback(
             username, lambda name, instruction, prompts: [password] * len(prompts))
@@ -586,9 +564,6 @@ class Session:
         ``callback(name: bytes, instruction: bytes, prompts: list[str])`` is
         called each time the server asks, and returns one answer (str or
         bytes) per prompt.  An exception it raises propagates.
-
-        Returns:
-            0, or ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode.
 
         Raises:
             TypeError: ``callback`` is not callable.
@@ -612,8 +587,7 @@ class Session:
         """Open a new session channel (for execute, shell, subsystem, ...).
 
         Returns:
-            a :class:`~ssh2cffi.channel.Channel`, or ``LIBSSH2_ERROR_EAGAIN``
-            in non-blocking mode.
+            a :class:`~ssh2cffi.channel.Channel`.
 
         Raises:
             ChannelFailure: the server refused the channel (``MaxSessions``).
@@ -628,51 +602,42 @@ class Session:
             return self._null_result()
         return _Channel._wrap(self, raw)
 
-    def sftp_init(self) -> Union["SFTP", int]:
-        """Start an SFTP session: an SFTP object, or LIBSSH2_ERROR_EAGAIN."""
-        from .sftp import SFTP
-
+    def sftp_init(self) -> Union[_SFTP, int]:
+        """Start an SFTP session: returns an :class:`~ssh2cffi.sftp.SFTP` object."""
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_sftp_init(ptr)
         if raw == _ffi.NULL:
             return self._null_result()
-        return SFTP._wrap(self, raw)
+        return _SFTP._wrap(self, raw)
 
     # -- SCP --------------------------------------------------------------------
-    def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, "FileInfo"], int]:
+    def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, _FileInfo], int]:
         """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel.
 
         Read exactly ``FileInfo.st_size`` bytes, then the server's ``b"\\0"``,
-        answer with ``write(b"\\0")`` and close.  Returns
-        ``LIBSSH2_ERROR_EAGAIN`` in non-blocking mode; raises
-        ``SCPProtocolError`` when the server's scp refuses (no such file, ...).
+        answer with ``write(b"\\0")`` and close.  Raises ``SCPProtocolError``
+        when the server's scp refuses (no such file, ...).
         """
-        from ._stat import new_stat_buffer
-        from .fileinfo import FileInfo
-
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()
-        stat = new_stat_buffer()
+        stat = _new_stat_buffer()
         raw = _lib.libssh2_scp_recv2(ptr, name, _ffi.cast("libssh2_struct_stat *", stat))
         if raw == _ffi.NULL:
             return self._null_result()
-        return _Channel._wrap(self, raw), FileInfo._from_buffer(stat)
+        return _Channel._wrap(self, raw), _FileInfo._from_buffer(stat)
 
-    def scp_recv(self, path: StrOrBytes) -> Union[Tuple[_Channel, "StatInfo"], int]:
+    def scp_recv(self, path: StrOrBytes) -> Union[Tuple[_Channel, _StatInfo], int]:
         """Older form of scp_recv2: ``(channel, StatInfo)``."""
-        from ._stat import new_stat_buffer
-        from .statinfo import StatInfo
-
         name = _to_cstring(path, "path")
         ptr = self._live()
         self._rec.drain()
-        stat = new_stat_buffer()
+        stat = _new_stat_buffer()
         raw = _lib.libssh2_scp_recv(ptr, name, _ffi.cast("struct stat *", stat))
         if raw == _ffi.NULL:
             return self._null_result()
-        return _Channel._wrap(self, raw), StatInfo._from_buffer(stat)
+        return _Channel._wrap(self, raw), _StatInfo._from_buffer(stat)
 
     def scp_send64(self, path: StrOrBytes, mode: int, size: int, mtime: int,
                    atime: int) -> Union[_Channel, int]:
@@ -687,7 +652,7 @@ class Session:
         Returns:
             a :class:`~ssh2cffi.channel.Channel` to write the data to, then
             ``b"\\0"``, ``send_eof()``, ``wait_eof()``, ``wait_closed()`` (see
-            the README on SCP); or ``LIBSSH2_ERROR_EAGAIN``.
+            the README on SCP).
 
         Raises:
             SCPProtocolError: the server's scp refused (no such directory,
@@ -697,10 +662,8 @@ class Session:
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_scp_send64(
-            ptr, name, _to_cint(_to_int(mode, "mode"), "mode"),
-            _to_cint(_to_int(size, "size"), "size", "long"),
-            _to_cint(_to_int(mtime, "mtime"), "mtime", "long"),
-            _to_cint(_to_int(atime, "atime"), "atime", "long"))
+            ptr, name, _to_cint(mode, "mode"), _to_cint(size, "size", "long"),
+            _to_cint(mtime, "mtime", "long"), _to_cint(atime, "atime", "long"))
         if raw == _ffi.NULL:
             return self._null_result()
         return _Channel._wrap(self, raw)
@@ -715,7 +678,7 @@ class Session:
         """A channel to ``host``:``port`` as seen from the server (local port forwarding).
 
         ``shost``:``sport`` is what the server is told the connection comes
-        from.  Returns the Channel, or LIBSSH2_ERROR_EAGAIN in non-blocking mode.
+        from.  Returns the Channel.
         """
         target = _to_cstring(host, "host")
         source = _to_cstring(shost, "shost")
@@ -737,9 +700,7 @@ class Session:
         path = _to_cstring(socket_path, "socket_path")
         source = _to_cstring(shost, "shost")
         if not _lib.SSH2CFFI_HAS_DIRECT_STREAMLOCAL:
-            raise NotImplementedError(
-                "Session.direct_streamlocal_ex needs libssh2 >= 1.11.0; ssh2cffi was built "
-                "against libssh2 %s" % _ffi.string(_lib.libssh2_version(0)).decode())
+            raise _needs_libssh2("Session.direct_streamlocal_ex", "1.11.0")
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_channel_direct_streamlocal_ex(ptr, path, source,
@@ -748,31 +709,27 @@ class Session:
             return self._null_result()
         return _Channel._wrap(self, raw)
 
-    def forward_listen(self, port: int) -> Union["Listener", int]:
+    def forward_listen(self, port: int) -> Union[_Listener, int]:
         """Ask the server to listen on ``port`` on all its addresses and forward to us.
 
-        Returns a Listener (queue of 16 connections), or LIBSSH2_ERROR_EAGAIN.
+        Returns a Listener (queue of 16 connections).
         """
-        from .listener import Listener
-
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_channel_forward_listen_ex(ptr, _ffi.NULL, _to_cint(port, "port"),
                                                      _ffi.NULL, 16)
         if raw == _ffi.NULL:
             return self._null_result()
-        return Listener._wrap(self, raw)
+        return _Listener._wrap(self, raw)
 
     def forward_listen_ex(self, queue_maxsize: int, host: Optional[StrOrBytes] = None,
-                          port: int = 0) -> Tuple[Union["Listener", int], int]:
+                          port: int = 0) -> Tuple[Union[_Listener, int], int]:
         """Ask the server to listen on ``host``:``port`` (port 0: any free port) and forward to us.
 
         Returns ``(Listener, bound_port)``, bound_port being the port the
         server chose; ``(LIBSSH2_ERROR_EAGAIN, 0)`` in non-blocking mode.
         ``host`` None listens on all the server's addresses.
         """
-        from .listener import Listener
-
         address = _ffi.NULL if host is None else _to_cstring(host, "host")
         ptr = self._live()
         self._rec.drain()
@@ -781,14 +738,12 @@ class Session:
                                                      _to_cint(queue_maxsize, "queue_maxsize"))
         if raw == _ffi.NULL:
             return self._null_result(), 0
-        return Listener._wrap(self, raw), int(bound[0])
+        return _Listener._wrap(self, raw), int(bound[0])
 
     # -- agent, known hosts, publickey subsystem ------------------------------------------
-    def agent_init(self) -> "Agent":
+    def agent_init(self) -> _Agent:
         """An Agent for this session, not yet connected (see ssh2cffi.agent)."""
-        from .agent import Agent
-
-        return Agent(self)
+        return _Agent(self)
 
     def agent_auth(self, username: StrOrBytes) -> None:
         """Authenticate ``username`` with the first key of the SSH agent the server accepts.
@@ -802,11 +757,9 @@ class Session:
         ``AgentAuthenticationError``, as ssh2-python does (there every key's
         attempt returns EAGAIN); use agent_init() and Agent.userauth() instead.
         """
-        from .agent import Agent
-
         user = _to_cstring(username, "username")
         self._live()
-        agent = Agent(self)
+        agent = _Agent(self)
         try:
             agent.connect()
             keys = agent.get_identities()
@@ -832,27 +785,22 @@ class Session:
         finally:
             agent._free()
 
-    def knownhost_init(self) -> "KnownHost":
+    def knownhost_init(self) -> _KnownHost:
         """An empty known-hosts collection (see ssh2cffi.knownhost); needs no connection."""
-        from .knownhost import KnownHost
+        return _KnownHost(self)
 
-        return KnownHost(self)
-
-    def publickey_init(self) -> Union["PublicKeySystem", int]:
+    def publickey_init(self) -> Union[_PublicKeySystem, int]:
         """Start the publickey subsystem (RFC 4819) on a new channel.
 
-        Raises ``PublicKeyInitError`` when the server does not offer it;
-        returns LIBSSH2_ERROR_EAGAIN in non-blocking mode (call again).
+        Raises ``PublicKeyInitError`` when the server does not offer it.
         """
-        from .publickey import PublicKeySystem
-
         ptr = self._live()
         self._rec.drain()
         raw = _lib.libssh2_publickey_init(ptr)
         if raw == _ffi.NULL:
             rc = _lib.libssh2_session_last_errno(ptr)
             if rc == _EAGAIN:
-                return int(rc)
+                return rc
             if rc == 0:
                 # libssh2 records CHANNEL_FAILURE when the server refuses the
                 # subsystem, then loses it while closing the channel.
@@ -861,7 +809,7 @@ class Session:
                                 _lib.LIBSSH2_ERROR_CHANNEL_FAILURE)
             raise _error_as(PublicKeyInitError, "Unable to start the publickey subsystem",
                             rc, ptr)
-        return PublicKeySystem._wrap(self, raw)
+        return _PublicKeySystem._wrap(self, raw)
 
     # -- host key and algorithms ----------------------------------------------
     def hostkey(self) -> Tuple[bytes, int]:
@@ -932,22 +880,23 @@ class Session:
 
     # -- errors -----------------------------------------------------------------
     def last_error(self, msg_size: int = 1024) -> str:
-        """libssh2's message for the last error, '' when there is none."""
-        msg = _ffi.new("char **")
-        length = _ffi.new("int *")
-        _lib.libssh2_session_last_error(self._ptr, msg, length, 0)
-        if msg[0] == _ffi.NULL or length[0] <= 0:
-            return ""
-        return _to_str(_ffi.unpack(msg[0], length[0]))
+        """libssh2's message for the last error, '' when there is none.
+
+        ``msg_size`` is accepted for ssh2-python's signature and not needed:
+        libssh2 hands out its own copy of the text.
+        """
+        # Decoded strictly, as ever (invalid UTF-8 raises UnicodeDecodeError);
+        # exception messages use _errors.session_message, which replaces.
+        return _to_str(_session_message_bytes(self._ptr))
 
     def last_errno(self) -> int:
         """libssh2's code for the last error on this session (0: none; LIBSSH2_ERROR_*)."""
-        return int(_lib.libssh2_session_last_errno(self._ptr))
+        return _lib.libssh2_session_last_errno(self._ptr)
 
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
         """Record ``errcode`` and ``errmsg`` as the session's last error; returns ``errcode``."""
-        return int(_lib.libssh2_session_set_last_error(
-            self._ptr, _to_cint(errcode, "errcode"), _to_cstring(errmsg, "errmsg")))
+        return _lib.libssh2_session_set_last_error(
+            self._ptr, _to_cint(errcode, "errcode"), _to_cstring(errmsg, "errmsg"))
 
     # -- ssh2cffi additions: banners, trace output, X11 forwarding -----------------
     def banner_set(self, banner: StrOrBytes) -> int:
@@ -981,7 +930,7 @@ class Session:
         builds raise NotImplementedError).
         """
         if not _lib.SSH2CFFI_HAS_USERAUTH_BANNER:
-            raise _needs_1_11("Session.userauth_banner")
+            raise _needs_libssh2("Session.userauth_banner", "1.11.0")
         text = _ffi.new("char **")
         rc = _lib.libssh2_userauth_banner(self._ptr, text)
         if rc == _lib.LIBSSH2_ERROR_MISSING_USERAUTH_BANNER or text[0] == _ffi.NULL:
@@ -1011,10 +960,7 @@ class Session:
         NotImplementedError when libssh2 was built without debug logging (see
         ``trace_supported()``).  An ssh2cffi addition.
         """
-        mask = _to_int(bitmask, "bitmask")
-        if not -2 ** 31 <= mask < 2 ** 31:
-            raise ValueError("bitmask must be a C int combining LIBSSH2_TRACE_* values "
-                             "(-1: all), not %r" % (bitmask,))
+        mask = _to_cint(bitmask, "bitmask")
         if mask & _TRACE_ALL and not self.trace_supported():
             raise NotImplementedError(
                 "libssh2 %s was built without debug logging (LIBSSH2DEBUG), so it has no "

@@ -9,22 +9,29 @@ import typing
 from typing import Any, Callable, Dict, NoReturn, Optional, Union
 
 from . import exceptions
+from ._buffers import new_read_buffer as _new_read_buffer
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
-from ._convert import to_cint as _to_cint
 from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import make_error as _make_error
-from ._errors import session_message as _session_message
+from ._errors import message_for as _message_for
+from ._errors import needs_libssh2 as _needs_libssh2
+from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import NestedRecord as _NestedRecord
+from ._lifetime import SFTPBase as _SFTPBase
+from ._lifetime import record_of as _record_of
+from .channel import Channel as _Channel
 from .sftp_handle import SFTPAttributes, SFTPHandle, SFTPStatVFS
 
 if typing.TYPE_CHECKING:
-    from .channel import Channel
     from .session import Session
+
+# An SFTP session buffers requests and replies in C.
+_SFTP_GC_SIZE = 64 * 1024
 
 LIBSSH2_FXF_READ: int = _lib.LIBSSH2_FXF_READ
 LIBSSH2_FXF_WRITE: int = _lib.LIBSSH2_FXF_WRITE
@@ -99,13 +106,6 @@ def _status_text(status: int) -> str:
     return "%s (%d, %s)" % (name, status, _FX_MEANINGS.get(name, "?"))
 
 
-def _needs_1_11(what: str) -> NotImplementedError:
-    return NotImplementedError("%s needs libssh2 >= 1.11.0; ssh2cffi was built against "
-                               "libssh2 %s" % (what, _ffi.string(_lib.libssh2_version(0))
-                                               .decode()))
-
-
-
 def _raise_no_target(request: str, name: bytes) -> None:
     """Raise for a readlink/realpath answer with no path in it.
 
@@ -116,39 +116,35 @@ def _raise_no_target(request: str, name: bytes) -> None:
     raise _make_error(_SFTP_PROTOCOL, "SFTP %s gave no path (the server replied with a "
                       "status) for path %r" % (request, os.fsdecode(name)))
 
-class SFTP:
+class SFTP(_SFTPBase):
     """An SFTP session on an SSH session, from ``Session.sftp_init()``.
 
     Paths may be str (UTF-8) or bytes.  Methods return 0 (or what their
     docstring says), ``LIBSSH2_ERROR_EAGAIN`` on a non-blocking session that
-    would wait, and raise on any other error: a failed SFTP request raises
+    would wait (also in place of a handle, attributes or path; call again),
+    and raise on any other error: a failed SFTP request raises
     ``SFTPProtocolError`` whose message names the SFTP status and the path
     (``LIBSSH2_FX_NO_SUCH_FILE (2) for path '/x'``) and ``last_error()`` gives
     the status code; transport errors raise their own classes
     (``SocketDisconnectError``, ``Timeout``, ...).
     """
 
-    __slots__ = ("_ptr", "_session", "_rec", "_srec", "__weakref__")
+    # _handles: the record of the SFTP pointer, shared with the handles opened on it
+    __slots__ = ("_session", "_handles", "__weakref__")
 
     def __init__(self, session: "Session") -> None:
-        from ._lifetime import unusable_record
-        from .session import Session
-
-        if not isinstance(session, Session):
-            raise TypeError("session must be a Session, not %s" % type(session).__name__)
+        _record_of(session)
         self._session = session
-        self._ptr: Any = _ffi.NULL
-        self._rec: Optional[_NestedRecord] = None
-        self._srec = unusable_record(exceptions.SFTPError,
-                                     "this SFTP was not started by Session.sftp_init()")
+        self._handles: Optional[_NestedRecord] = None
+        self._unattached(exceptions.SFTPError,
+                         "this SFTP was not started by Session.sftp_init()")
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "SFTP":
         sftp = cls.__new__(cls)
         sftp._session = session
-        sftp._srec = session._rec
-        sftp._rec = _NestedRecord(session._rec, raw, _lib.libssh2_sftp_shutdown)
-        sftp._ptr = _ffi.gc(raw, sftp._rec.finaliser(), size=64 * 1024)
+        sftp._handles = _NestedRecord(session._rec, raw, _lib.libssh2_sftp_shutdown)
+        sftp._adopt(session._rec, raw, sftp._handles.finaliser(), _SFTP_GC_SIZE)
         return sftp
 
     @property
@@ -157,22 +153,15 @@ class SFTP:
         return self._session
 
     # -- plumbing -------------------------------------------------------------------------
-    def _live(self) -> Any:
-        rec = self._srec
-        if not rec.usable:
-            rec.raise_unusable()
-        return self._ptr
-
     def _raise(self, rc: int, path: Optional[bytes] = None) -> NoReturn:
         """Raise for ``rc``, naming the SFTP status and the path when there is one."""
         # libssh2 returns some codes (e.g. BUFFER_TOO_SMALL) without setting a
-        # message: the session's text then belongs to an earlier error.
-        message = ""
-        if int(_lib.libssh2_session_last_errno(self._srec.ptr)) == rc:
-            message = _session_message(self._srec.ptr)
-        if rc == _SFTP_PROTOCOL and self._srec.usable:
+        # message: _message_for leaves out the session's text then, which
+        # belongs to an earlier error.
+        message = _message_for(rc, self._rec.ptr)
+        if rc == _SFTP_PROTOCOL and self._rec.usable:
             message = "%s: %s" % (message or "SFTP failure",
-                                  _status_text(int(_lib.libssh2_sftp_last_error(self._ptr))))
+                                  _status_text(_lib.libssh2_sftp_last_error(self._ptr)))
         if path is not None:
             message = "%s for path %r" % (message or "failure", os.fsdecode(path))
         raise _make_error(rc, message)
@@ -183,14 +172,14 @@ class SFTP:
         return rc
 
     def _null_result(self, path: Optional[bytes] = None) -> int:
-        rc = int(_lib.libssh2_session_last_errno(self._srec.ptr))
+        rc = _lib.libssh2_session_last_errno(self._rec.ptr)
         if rc == 0:  # libssh2 returned NULL without an error: say so anyway
             rc = _lib.LIBSSH2_ERROR_SFTP_PROTOCOL
         return self._check(rc, path)
 
     # -- files and directories ---------------------------------------------------------------
     def open(self, filename: StrOrBytes, flags: int, mode: int) -> Union[SFTPHandle, int]:
-        """Open a remote file: an SFTPHandle, or LIBSSH2_ERROR_EAGAIN in non-blocking mode.
+        """Open a remote file: returns an SFTPHandle.
 
         ``flags`` are LIBSSH2_FXF_* bits, ``mode`` the permissions of a created file.
 
@@ -202,8 +191,7 @@ class SFTP:
                 a file the call creates; ignored otherwise.
 
         Returns:
-            an :class:`~ssh2cffi.sftp_handle.SFTPHandle` (a context manager),
-            or ``LIBSSH2_ERROR_EAGAIN``.
+            an :class:`~ssh2cffi.sftp_handle.SFTPHandle` (a context manager).
 
         Raises:
             SFTPProtocolError: the server refused (no such file, permission
@@ -228,11 +216,11 @@ class SFTP:
             _to_cint(mode, "mode", "long"), _to_cint(open_type, "open_type"))
         if raw == _ffi.NULL:
             return self._null_result(filename)
-        assert self._rec is not None
-        return SFTPHandle._wrap(self, self._rec, raw)
+        assert self._handles is not None
+        return SFTPHandle._wrap(self, self._handles, raw)
 
     def opendir(self, path: StrOrBytes) -> Union[SFTPHandle, int]:
-        """Open a remote directory for readdir(): an SFTPHandle, or LIBSSH2_ERROR_EAGAIN.
+        """Open a remote directory for readdir(): returns an SFTPHandle.
 
         Raises ``SFTPProtocolError`` (no such directory, permission denied).
         """
@@ -288,11 +276,11 @@ class SFTP:
         return attrs if rc == 0 else self._check(rc, name)
 
     def stat(self, path: StrOrBytes) -> Union[SFTPAttributes, int]:
-        """Attributes of ``path`` (following symlinks), or LIBSSH2_ERROR_EAGAIN."""
+        """Attributes of ``path`` (following symlinks): an SFTPAttributes."""
         return self._stat(path, _lib.LIBSSH2_SFTP_STAT)
 
     def lstat(self, path: StrOrBytes) -> Union[SFTPAttributes, int]:
-        """Attributes of ``path`` itself (not following a symlink): SFTPAttributes or EAGAIN.
+        """Attributes of ``path`` itself (not following a symlink): an SFTPAttributes.
 
         Raises ``SFTPProtocolError`` when ``path`` does not exist.
         """
@@ -324,7 +312,7 @@ class SFTP:
             self._live(), name, len(name), link, len(link), _lib.LIBSSH2_SFTP_SYMLINK), name)
 
     def realpath(self, path: StrOrBytes, max_len: int = 256) -> Union[str, int]:
-        """The canonical absolute form of ``path`` (str), or LIBSSH2_ERROR_EAGAIN.
+        """The canonical absolute form of ``path``, as str.
 
         ``max_len`` bounds the answer's length in bytes.  Raises ``SFTPProtocolError``
         when the server cannot resolve the path.
@@ -342,7 +330,7 @@ class SFTP:
 
     def last_error(self) -> int:
         """The SFTP status code (LIBSSH2_FX_*) of the last failed SFTP request."""
-        return int(_lib.libssh2_sftp_last_error(self._live()))
+        return _lib.libssh2_sftp_last_error(self._live())
 
     # -- ssh2cffi additions ---------------------------------------------------------------------
     def last_error_text(self) -> str:
@@ -353,7 +341,7 @@ class SFTP:
         return _status_text(self.last_error())
 
     def readlink(self, path: StrOrBytes) -> Union[str, int]:
-        """The target of the symbolic link ``path`` (str), or LIBSSH2_ERROR_EAGAIN.
+        """The target of the symbolic link ``path``, as str.
 
         An ssh2cffi addition (any libssh2).
         """
@@ -383,7 +371,7 @@ class SFTP:
         source = _to_bytes(source_filename, "source_filename")
         dest = _to_bytes(dest_filename, "dest_filename")
         if not _lib.SSH2CFFI_HAS_SFTP_POSIX_RENAME:
-            raise _needs_1_11("SFTP.posix_rename")
+            raise _needs_libssh2("SFTP.posix_rename", "1.11.0")
         rc = _lib.libssh2_sftp_posix_rename_ex(self._live(), source, len(source), dest,
                                                len(dest))
         if rc > 0:
@@ -415,7 +403,7 @@ class SFTP:
             raise ValueError("open_type must be LIBSSH2_SFTP_OPENFILE (0) or "
                              "LIBSSH2_SFTP_OPENDIR (1), not %r" % (open_type,))
         if not _lib.SSH2CFFI_HAS_SFTP_OPEN_EX_R:
-            raise _needs_1_11("SFTP.open_ex_r")
+            raise _needs_libssh2("SFTP.open_ex_r", "1.11.0")
         # libssh2 copies the attributes: a scratch copy keeps ``attrs`` as it was.
         scratch = SFTPAttributes()
         if attrs is not None:
@@ -425,17 +413,15 @@ class SFTP:
                                           else _ffi.NULL)
         if raw == _ffi.NULL:
             return self._null_result(name)
-        assert self._rec is not None
-        return SFTPHandle._wrap(self, self._rec, raw)
+        assert self._handles is not None
+        return SFTPHandle._wrap(self, self._handles, raw)
 
-    def get_channel(self) -> Union["Channel", int]:
+    def get_channel(self) -> Union[_Channel, int]:
         """The channel the SFTP session runs on (owned by the SFTP session)."""
-        from .channel import Channel
-
         raw = _lib.libssh2_sftp_get_channel(self._live())
         if raw == _ffi.NULL:
             return self._null_result()
-        return Channel._borrow(self._session, raw, self)
+        return _Channel._borrow_from(self._session, raw, self)
 
     # -- bulk transfers (ssh2cffi additions) ---------------------------------------------------
     def get(self, remote_path: StrOrBytes, local_path: Any,
@@ -481,11 +467,9 @@ class SFTP:
 
     def _bulk(self, copy: Any, remote: bytes, flags: int, mode: int,
               open_local: Callable[[], Any], buffer_size: int) -> int:
-        from ._buffers import new_read_buffer
-
-        if not self._srec.blocking:
+        if not self._rec.blocking:
             raise ValueError("SFTP.get()/put() need a blocking session")
-        buffer = new_read_buffer(buffer_size)
+        buffer = _new_read_buffer(buffer_size)
         local_errno = _ffi.new("int *")
         handle = self.open(remote, flags, mode)
         assert isinstance(handle, SFTPHandle)
@@ -493,5 +477,5 @@ class SFTP:
             total = copy(handle._live(), local.fileno(), buffer, buffer_size, local_errno)
         if total == _lib.SSH2CFFI_LOCAL_IO_ERROR:
             raise OSError(local_errno[0], os.strerror(local_errno[0]))
-        return int(self._check(int(total), remote))
+        return self._check(int(total), remote)
 

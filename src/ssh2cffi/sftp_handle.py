@@ -4,13 +4,15 @@ from typing import Any, Iterator, Optional, Tuple, Union
 
 from . import exceptions
 from ._buffers import new_read_buffer as _new_read_buffer
-from ._convert import to_int as _to_int
 from ._errors import EAGAIN as _EAGAIN
+from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
+from ._lifetime import Wrapper as _Wrapper
+from ._lifetime import SFTPBase as _SFTPBase
 
 if typing.TYPE_CHECKING:
-    from ._lifetime import ChildFinaliser, NestedRecord
+    from ._lifetime import NestedRecord
     from .sftp import SFTP
 
 _sftp_read = _lib.libssh2_sftp_read
@@ -18,25 +20,16 @@ _write_all = _lib.ssh2cffi_sftp_write_all
 _unpack = _ffi.unpack
 #: ssh2-python's default read size (LIBSSH2_CHANNEL_WINDOW_DEFAULT, 2 MiB).
 DEFAULT_READ_SIZE: int = _lib.LIBSSH2_CHANNEL_WINDOW_DEFAULT
-_ULONG_MAX = 2 ** (8 * _ffi.sizeof("unsigned long")) - 1
+# An open handle holds its name and a little state in C.
+_SFTP_HANDLE_GC_SIZE = 1024
 
 
-def _unsigned(value: Any, name: str, maximum: int) -> int:
-    """An unsigned C integer from an int (or a float, truncated, as ssh2-python does)."""
-    value = _to_int(value, name)
-    if value < 0:
-        raise OverflowError("%s must not be negative, got %d" % (name, value))
-    if value > maximum:
-        raise OverflowError("%s %d does not fit its C type" % (name, value))
-    return int(value)
-
-
-def _attribute(name: str, doc: str, maximum: int) -> property:
+def _attribute(name: str, doc: str, ctype: str) -> property:
     def get(self: "SFTPAttributes") -> int:
         return int(getattr(self._attrs, name))
 
     def set(self: "SFTPAttributes", value: int) -> None:
-        setattr(self._attrs, name, _unsigned(value, name, maximum))
+        setattr(self._attrs, name, _to_cint(value, name, ctype))
     return property(get, set, doc=doc)
 
 
@@ -48,13 +41,13 @@ class SFTPAttributes:
     def __init__(self) -> None:
         self._attrs = _ffi.new("LIBSSH2_SFTP_ATTRIBUTES *")
 
-    flags = _attribute("flags", "Which fields are valid: LIBSSH2_SFTP_ATTR_* bits.", _ULONG_MAX)
-    filesize = _attribute("filesize", "File size in bytes.", 2 ** 64 - 1)
-    uid = _attribute("uid", "Owner user id.", _ULONG_MAX)
-    gid = _attribute("gid", "Owner group id.", _ULONG_MAX)
-    permissions = _attribute("permissions", "Mode bits, including the file type.", _ULONG_MAX)
-    atime = _attribute("atime", "Access time (seconds since the epoch).", _ULONG_MAX)
-    mtime = _attribute("mtime", "Modification time (seconds since the epoch).", _ULONG_MAX)
+    flags = _attribute("flags", "Which fields are valid: LIBSSH2_SFTP_ATTR_* bits.", "unsigned long")
+    filesize = _attribute("filesize", "File size in bytes.", "uint64_t")
+    uid = _attribute("uid", "Owner user id.", "unsigned long")
+    gid = _attribute("gid", "Owner group id.", "unsigned long")
+    permissions = _attribute("permissions", "Mode bits, including the file type.", "unsigned long")
+    atime = _attribute("atime", "Access time (seconds since the epoch).", "unsigned long")
+    mtime = _attribute("mtime", "Modification time (seconds since the epoch).", "unsigned long")
 
     def __repr__(self) -> str:
         return ("SFTPAttributes(flags=%d, filesize=%d, uid=%d, gid=%d, permissions=0o%o, "
@@ -88,7 +81,7 @@ class SFTPStatVFS:
     f_namemax = _statvfs_field("f_namemax", "Maximum filename length")
 
 
-class SFTPHandle:
+class SFTPHandle(_Wrapper):
     """An open remote file or directory, from ``SFTP.open()``/``opendir()``.
 
     Iterating over a file yields ``(rc, data)`` chunks until EOF; iterating
@@ -97,26 +90,21 @@ class SFTPHandle:
     ``SFTPHandleError`` (the handle's memory belongs to libssh2 no more).
 
     As everywhere, ``LIBSSH2_ERROR_EAGAIN`` is returned by a non-blocking
-    session that would wait, and other errors raise (``SFTPProtocolError``
-    with the SFTP status, or the transport's error class) -- except
-    :meth:`read`, which returns a negative code as ssh2-python does.
+    session that would wait (as ``rc`` where a method returns a tuple, e.g.
+    ``(LIBSSH2_ERROR_EAGAIN, b'')``, or in place of attributes; call again),
+    and other errors raise (``SFTPProtocolError`` with the SFTP status, or
+    the transport's error class) -- except :meth:`read`, which returns a
+    negative code as ssh2-python does.
     """
 
-    __slots__ = ("_ptr", "_sftp", "_srec", "_finaliser", "_closed", "_buf", "_bufsize",
-                 "_written", "__weakref__")
+    __slots__ = ("_sftp", "_buf", "_bufsize", "_written", "__weakref__")
 
     def __init__(self, sftp: Optional["SFTP"] = None) -> None:
-        from ._lifetime import unusable_record
-        from .sftp import SFTP
-
-        if sftp is not None and not isinstance(sftp, SFTP):
+        if sftp is not None and not isinstance(sftp, _SFTPBase):
             raise TypeError("sftp must be an SFTP, not %s" % type(sftp).__name__)
         self._sftp = sftp
-        self._ptr: Any = _ffi.NULL
-        self._srec = unusable_record(exceptions.SFTPHandleError,
-                                     "this SFTPHandle was not opened by an SFTP session")
-        self._finaliser: Optional["ChildFinaliser"] = None
-        self._closed = False
+        self._unattached(exceptions.SFTPHandleError,
+                         "this SFTPHandle was not opened by an SFTP session")
         self._buf: Any = None
         self._bufsize = 0
         self._written = _ffi.new("size_t *")
@@ -125,22 +113,12 @@ class SFTPHandle:
     def _wrap(cls, sftp: "SFTP", record: "NestedRecord", raw: Any) -> "SFTPHandle":
         handle = cls.__new__(cls)
         handle._sftp = sftp
-        handle._srec = record.session
-        handle._finaliser = record.child_finaliser(_lib.libssh2_sftp_close_handle)
-        handle._ptr = _ffi.gc(raw, handle._finaliser, size=1024)
-        handle._closed = False
+        handle._adopt(record.session, raw, record.child_finaliser(_lib.libssh2_sftp_close_handle),
+                      _SFTP_HANDLE_GC_SIZE)
         handle._buf = None
         handle._bufsize = 0
         handle._written = _ffi.new("size_t *")
         return handle
-
-    def _live(self) -> Any:
-        rec = self._srec
-        if not rec.usable:
-            rec.raise_unusable()
-        if self._closed:
-            raise exceptions.SFTPHandleError("the SFTP handle is closed")
-        return self._ptr
 
     def _check(self, rc: int) -> int:
         if rc < 0 and rc != _EAGAIN:
@@ -150,21 +128,21 @@ class SFTPHandle:
     @property
     def closed(self) -> bool:
         """True once close() has succeeded."""
-        return self._closed
+        return self._gone is not None
 
     def __enter__(self) -> "SFTPHandle":
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        if not self._closed and self._srec.usable:
+        if self._gone is None and self._rec.usable:
             self.close()
 
     # -- data -----------------------------------------------------------------------
     def read(self, buffer_maxlen: int = DEFAULT_READ_SIZE) -> Tuple[int, bytes]:
         """Read up to ``buffer_maxlen`` bytes: ``(rc, data)``; ``(0, b'')`` at EOF.
 
-        As in ssh2-python, a negative rc is returned, not raised
-        (LIBSSH2_ERROR_EAGAIN in non-blocking mode, or an error code).
+        As in ssh2-python, errors are returned as a negative rc, not raised:
+        any error code, not only ``LIBSSH2_ERROR_EAGAIN``.
         """
         ptr = self._live()
         try:
@@ -188,7 +166,7 @@ class SFTPHandle:
         return self
 
     def __next__(self) -> Tuple[int, bytes]:
-        """The next ``(rc, data)`` chunk; ``(LIBSSH2_ERROR_EAGAIN, b'')`` in non-blocking mode.
+        """The next ``(rc, data)`` chunk.
 
         Unlike ssh2-python, an error raises instead of ending the iteration
         as if the file were complete.
@@ -216,19 +194,16 @@ class SFTPHandle:
         return self._check(_lib.libssh2_sftp_fsync(self._live()))
 
     def close(self) -> Optional[int]:
-        """Close the handle: returns 0 (LIBSSH2_ERROR_EAGAIN: call again); None if already closed."""
-        if self._closed:
+        """Close the handle: returns 0, or None if it was already closed."""
+        if self._gone is not None:
             return None
         rc = _lib.libssh2_sftp_close_handle(self._live())
         if rc == _EAGAIN:
-            return int(rc)
+            return rc
         # libssh2 has freed the handle, whatever rc says: never touch it again.
-        self._closed = True
-        _ffi.gc(self._ptr, None)
-        if self._finaliser is not None:
-            self._finaliser.forget()
+        self._disown(exceptions.SFTPHandleError, "the SFTP handle is closed")
         self._check(rc)
-        return int(rc)
+        return rc
 
     # -- position -----------------------------------------------------------------------
     def seek(self, offset: int) -> None:
@@ -236,11 +211,11 @@ class SFTPHandle:
 
         Raises ``OverflowError`` for a negative ``offset``.
         """
-        _lib.libssh2_sftp_seek(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
+        _lib.libssh2_sftp_seek(self._live(), _to_cint(offset, "offset", "size_t"))
 
     def seek64(self, offset: int) -> None:
         """As :meth:`seek`, with a 64-bit offset."""
-        _lib.libssh2_sftp_seek64(self._live(), _unsigned(offset, "offset", 2 ** 64 - 1))
+        _lib.libssh2_sftp_seek64(self._live(), _to_cint(offset, "offset", "uint64_t"))
 
     def rewind(self) -> None:
         """Move the file position back to the start."""
@@ -248,15 +223,15 @@ class SFTPHandle:
 
     def tell(self) -> int:
         """The current file position in bytes (see :meth:`tell64`)."""
-        return int(_lib.libssh2_sftp_tell(self._live()))
+        return _lib.libssh2_sftp_tell(self._live())
 
     def tell64(self) -> int:
         """The 64-bit file position (ssh2-python truncates it to 32 bits)."""
-        return int(_lib.libssh2_sftp_tell64(self._live()))
+        return _lib.libssh2_sftp_tell64(self._live())
 
     # -- attributes ------------------------------------------------------------------------
     def fstat(self) -> Union[SFTPAttributes, int]:
-        """The open file's attributes, or LIBSSH2_ERROR_EAGAIN."""
+        """The open file's attributes: an SFTPAttributes."""
         attrs = SFTPAttributes()
         rc = _lib.libssh2_sftp_fstat_ex(self._live(), attrs._attrs, 0)
         return attrs if rc == 0 else self._check(rc)
@@ -273,7 +248,7 @@ class SFTPHandle:
         return self.fstat_ex(attrs, 1)
 
     def fstatvfs(self) -> Union[SFTPStatVFS, int]:
-        """File system statistics of the open file: an :class:`SFTPStatVFS`, or EAGAIN.
+        """File system statistics of the open file: an :class:`SFTPStatVFS`.
 
         Needs the server's statvfs@openssh.com extension; raises ``SFTPProtocolError``
         when it has none.

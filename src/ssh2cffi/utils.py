@@ -5,7 +5,10 @@ from typing import Any, List, Optional, Tuple, Union
 
 from . import exceptions  # noqa: F401  (ssh2.utils exposes the module too)
 from ._libssh2 import ffi as _ffi
+from ._errors import check as _check
+from ._ints import to_cint as _to_cint
 from ._libssh2 import lib as _lib
+from ._lifetime import record_of as _record_of
 
 if typing.TYPE_CHECKING:
     from .session import Session
@@ -19,11 +22,7 @@ _OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
 
 def handle_error_codes(errcode: int) -> int:
     """Return ``errcode`` if it is >= 0 or LIBSSH2_ERROR_EAGAIN, else raise its exception."""
-    from ._errors import check
-
-    from ._convert import to_cint
-
-    return check(to_cint(errcode, "errcode"))
+    return _check(_to_cint(errcode, "errcode"))
 
 
 def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
@@ -35,9 +34,7 @@ def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
     """
     if not isinstance(buf, bytes):
         raise TypeError("buf must be bytes, not %s" % type(buf).__name__)
-    from ._convert import to_cint
-
-    pos = to_cint(pos, "pos", "long")
+    pos = _to_cint(pos, "pos", "long")
     if not buf:
         return -1, pos
     newline = buf.find(b"\n", pos)
@@ -51,9 +48,7 @@ def find_eol(buf: bytes, pos: int) -> Tuple[int, int]:
 
 def version(required_version: int = 0) -> Optional[bytes]:
     """libssh2's version as bytes (``b'1.11.1'``), or None if older than ``required_version``."""
-    from ._convert import to_cint
-
-    text = _lib.libssh2_version(to_cint(required_version, "required_version"))
+    text = _lib.libssh2_version(_to_cint(required_version, "required_version"))
     if text == _ffi.NULL:
         return None
     return bytes(_ffi.string(text))
@@ -72,17 +67,12 @@ def wait_socket(_socket: Any, session: "Session", timeout: Union[int, float] = 1
     if _socket is None:
         raise TypeError("_socket must not be None")
     if isinstance(_socket, int):
-        from ._convert import to_cint
-
-        if to_cint(_socket, "_socket") < 0:  # a descriptor is a C int >= 0
+        if _to_cint(_socket, "_socket") < 0:  # a descriptor is a C int >= 0
             raise ValueError("_socket must not be negative, got %d" % _socket)
     elif not hasattr(_socket, "fileno"):
         raise TypeError("_socket must be an int or have a fileno() method, not %s"
                         % type(_socket).__name__)
-    from .session import Session
-
-    if not isinstance(session, Session):
-        raise TypeError("session must be a Session, not %s" % type(session).__name__)
+    _record_of(session)  # TypeError unless a Session
     directions = session.block_directions()
     if directions == 0:
         return 0
