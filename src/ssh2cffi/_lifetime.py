@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type, TypeVar
 
 from . import exceptions
 from ._libssh2 import ffi, lib
@@ -46,6 +46,7 @@ _tokens = itertools.count()
 _EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
 
 ChildRelease = Callable[["CData"], int]
+_W = TypeVar("_W", bound="Wrapper")
 
 
 class _Owner:
@@ -292,6 +293,17 @@ class Wrapper:
     _ptr: Any
     _finaliser: Any  # a ChildFinaliser; _Owner.finaliser()'s function for SFTP sessions
     _gone: Optional[Tuple[Type[exceptions.SSH2Error], str]]
+    _session: Any  # children's: a slot of each child class (the Session they belong to)
+
+    @classmethod
+    def _child_of(cls: Type[_W], session: SessionBase, raw: CData, release: ChildRelease,
+                  gc_size: int) -> _W:
+        """A new ``cls`` owning ``raw``, a pointer of ``session`` that ``release`` frees."""
+        child = cls.__new__(cls)
+        child._session = session
+        rec = session._rec
+        child._adopt(rec, raw, rec.child_finaliser(release), gc_size)
+        return child
 
     def _unattached(self, cls: Type[exceptions.SSH2Error], text: str) -> None:
         """State of an object built directly instead of by its parent: every call raises."""

@@ -65,28 +65,19 @@ class Channel(_Wrapper):
     """
 
     __slots__ = ("_session", "_buf", "_bufsize", "_written", "_owner", "__weakref__")
+    _session: "Session"
 
     def __init__(self, session: "Session") -> None:
         _record_of(session)
         self._session = session
         self._unattached(exceptions.BadUseError, "this Channel was not opened by a Session")
-        self._buf: Any = None
-        self._bufsize = 0
-        self._written = _ffi.new("size_t *")
-        self._owner: Any = None
+        self._start_io(None)
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "Channel":
         """The Channel owning ``raw``, a LIBSSH2_CHANNEL * opened on ``session``."""
-        channel = cls.__new__(cls)
-        rec = session._rec
-        channel._session = session
-        channel._adopt(rec, raw, rec.child_finaliser(_lib.libssh2_channel_free),
-                       _CHANNEL_GC_SIZE)
-        channel._buf = None
-        channel._bufsize = 0
-        channel._written = _ffi.new("size_t *")
-        channel._owner = None
+        channel = cls._child_of(session, raw, _lib.libssh2_channel_free, _CHANNEL_GC_SIZE)
+        channel._start_io(None)
         return channel
 
     @classmethod
@@ -95,11 +86,14 @@ class Channel(_Wrapper):
         channel = cls.__new__(cls)
         channel._session = session
         channel._borrow(session._rec, raw)
-        channel._buf = None
-        channel._bufsize = 0
-        channel._written = _ffi.new("size_t *")
-        channel._owner = owner  # keeps the owner, and so the pointer, alive
+        channel._start_io(owner)  # the owner, and so the pointer, lives as long as we do
         return channel
+
+    def _start_io(self, owner: Any) -> None:
+        self._buf: Any = None  # the read buffer, grown on demand
+        self._bufsize = 0
+        self._written = _ffi.new("size_t *")
+        self._owner = owner
 
     @property
     def session(self) -> "Session":

@@ -42,12 +42,8 @@ class Listener(_Wrapper):
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "Listener":
-        listener = cls.__new__(cls)
-        rec = session._rec
-        listener._session = session
-        listener._adopt(rec, raw, rec.child_finaliser(_lib.libssh2_channel_forward_cancel),
-                        _LISTENER_GC_SIZE)
-        return listener
+        return cls._child_of(session, raw, _lib.libssh2_channel_forward_cancel,
+                             _LISTENER_GC_SIZE)
 
     def forward_accept(self) -> Union[_Channel, int]:
         """The channel of the next connection forwarded to us.

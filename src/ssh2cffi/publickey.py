@@ -200,13 +200,10 @@ class PublicKeySystem(_Wrapper):
 
     @classmethod
     def _wrap(cls, session: "Session", raw: Any) -> "PublicKeySystem":
-        system = cls.__new__(cls)
-        rec = session._rec
-        system._session = session
         # The shutdown closes the subsystem's channel: queued with the session.
         # (Not libssh2_publickey_shutdown: see ssh2cffi_publickey_shutdown in helpers.c.)
-        system._adopt(rec, raw, rec.child_finaliser(
-            _functools.partial(_lib.ssh2cffi_publickey_shutdown, rec.ptr)), _PUBLICKEY_GC_SIZE)
+        shutdown = _functools.partial(_lib.ssh2cffi_publickey_shutdown, session._rec.ptr)
+        system = cls._child_of(session, raw, shutdown, _PUBLICKEY_GC_SIZE)
         system._listing = None
         return system
 

@@ -131,6 +131,7 @@ class SFTP(_SFTPBase):
 
     # _handles: the record of the SFTP pointer, shared with the handles opened on it
     __slots__ = ("_session", "_handles", "__weakref__")
+    _session: "Session"
 
     def __init__(self, session: "Session") -> None:
         _record_of(session)
