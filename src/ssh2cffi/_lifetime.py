@@ -21,6 +21,13 @@ late, in any thread.  So each session has one ``SessionRecord``:
   not free them and their frees do no network I/O, so those frees run at the
   next drain or just before the session is freed, disconnected or not
   (``defer_local``).
+* A forked child inherits copies of its parent's sessions, which share the
+  parent's connections.  It must never free or disconnect them: a goodbye or
+  a channel close written by the child ends the parent's session, and a read
+  steals the parent's data.  Right after a fork every record of the parent
+  is marked inherited (``_disown_inherited``): unusable, with nothing to
+  free, so the child's finalisers and exit do nothing, and an explicit call
+  raises ``BadUseError`` naming the process the session belongs to.
 
 Session and every child class derive from ``Wrapper``, which holds the
 record, the pointer and its finaliser, and gives them the same operations:
@@ -33,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type, TypeVar
 
@@ -93,7 +101,7 @@ class SessionRecord(_Owner):
     """The ownership record of one LIBSSH2_SESSION pointer (see module docstring)."""
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
-                 "_sock", "_fd", "_restore_blocking", "_local")
+                 "_sock", "_fd", "_restore_blocking", "_local", "_pid", "__weakref__")
 
     def __init__(self, ptr: Optional["CData"], *, keepalive: object = None) -> None:
         super().__init__(frees=ptr is not None)
@@ -113,6 +121,9 @@ class SessionRecord(_Owner):
         self._sock: Any = None
         self._fd = -1
         self._restore_blocking = False
+        self._pid = os.getpid()  # the process whose connection this is
+        if ptr is not None:
+            _records_of_this_process.add(self)
 
     def adopt_socket(self, sock: Any, fd: int) -> None:
         """Before the handshake: make ``fd`` non-blocking ourselves (see module docstring)."""
@@ -160,6 +171,18 @@ class SessionRecord(_Owner):
     def raise_unusable(self) -> NoReturn:
         cls, text = self.why_unusable
         raise cls(text)
+
+    def mark_inherited(self) -> None:
+        """In a forked child: the session is the parent's; never use or free it here."""
+        self.usable = False
+        self.why_unusable = (
+            exceptions.BadUseError,
+            "this session belongs to process %d, which opened it before forking; "
+            "open a new session in this process (%d)" % (self._pid, os.getpid()))
+        self._free_once.clear()
+        self._pending.clear()
+        self._local.clear()
+        self._restore_blocking = False
 
     def mark_disconnected(self) -> None:
         """No more I/O on this session: its children die with it."""
@@ -268,6 +291,20 @@ class NestedRecord(_Owner):
 
     def child_finaliser(self, release: ChildRelease) -> ChildFinaliser:
         return ChildFinaliser(self, self.session, release)
+
+
+# The live sessions of this process, for _disown_inherited (weak: they die as usual).
+_records_of_this_process: "weakref.WeakSet[SessionRecord]" = weakref.WeakSet()
+
+
+def _disown_inherited() -> None:
+    """After fork(), in the child: every session so far is the parent's (see module docstring)."""
+    for record in list(_records_of_this_process):
+        record.mark_inherited()
+    _records_of_this_process.clear()
+
+
+os.register_at_fork(after_in_child=_disown_inherited)
 
 
 def unusable_record(cls: Type[exceptions.SSH2Error], text: str) -> SessionRecord:
