@@ -1,3 +1,12 @@
+"""Fixtures shared by the test modules: the two servers, and logged-in connections.
+
+Names say which server a fixture talks to: ``sshd_*`` the OpenSSH server,
+``asyncssh_*`` the scripted asyncssh server; ``conn`` is parametrized, so a
+test that takes it runs once against each.  Sessions log in as
+helpers.sshd_login() on sshd (``sshd_root_session``: as root) and as "user"
+on asyncssh, with helpers.TIMEOUT_MS set.  A module's own fixtures use names
+of their own (test_sftp's ``sftp_conn``, test_scp's ``sshd_scp_conn``...).
+"""
 from __future__ import annotations
 
 import os
@@ -7,6 +16,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from helpers import SERVER_KINDS, Connection
 from servers import AsyncSSHServer, OpenSSHServer
 
 
@@ -35,3 +45,45 @@ def asyncssh_server(sshd):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sshd_conn(sshd):
+    """A helpers.Connection to the OpenSSH server, as helpers.sshd_login()."""
+    conn = Connection("sshd", sshd)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def asyncssh_conn(asyncssh_server):
+    """A helpers.Connection to the asyncssh server, as "user" (password)."""
+    conn = Connection("asyncssh", asyncssh_server)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def conn(request):
+    """sshd_conn, then asyncssh_conn: the test runs against each server."""
+    return request.getfixturevalue(request.param + "_conn")
+
+
+@pytest.fixture
+def sshd_session(sshd_conn):
+    """The Session of sshd_conn."""
+    return sshd_conn.session
+
+
+@pytest.fixture
+def asyncssh_session(asyncssh_conn):
+    """The Session of asyncssh_conn."""
+    return asyncssh_conn.session
+
+
+@pytest.fixture
+def sshd_root_session(sshd):
+    """A Session authenticated as root (sshd.user) on the OpenSSH server."""
+    conn = Connection("sshd", sshd, user=sshd.user)
+    yield conn.session
+    conn.close()

@@ -9,40 +9,16 @@ import gc
 import os
 import pathlib
 import subprocess
-import time
 import weakref
 
 import pytest
 
-from helpers import connect, run_command, run_python
+from helpers import SSHAgent, connect, logout, run_command, run_python
 from ssh2cffi import agent as agent_module
 from ssh2cffi import exceptions
 from ssh2cffi.agent import Agent
 from ssh2cffi.pkey import PublicKey
 from ssh2cffi.session import Session
-
-
-class SSHAgent:
-    """An ``ssh-agent`` process on its own socket, holding the given key files."""
-
-    def __init__(self, directory, keys=()):
-        self.socket = str(directory / "agent.sock")
-        self.proc = subprocess.Popen(["ssh-agent", "-D", "-a", self.socket],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.socket):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("ssh-agent did not start: %s"
-                                   % self.proc.stderr.read().decode(errors="replace"))
-            time.sleep(0.02)
-        env = dict(os.environ, SSH_AUTH_SOCK=self.socket)
-        for key in keys:
-            subprocess.run(["ssh-add", "-q", key], env=env, check=True,
-                           stdin=subprocess.DEVNULL, capture_output=True)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +64,6 @@ def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
 
-def close(session, sock):
-    session.disconnect()
-    sock.close()
-
-
 # -- construction ---------------------------------------------------------------------
 def test_agent_built_directly_like_ssh2_python():
     session = Session()
@@ -121,7 +92,7 @@ def test_agent_auth_with_ssh_auth_sock(sshd, use_agent):
     assert session.agent_auth(sshd.user) is None
     assert session.userauth_authenticated()
     assert run_command(session, "echo via agent")[0] == b"via agent\n"
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_get_identities_then_userauth_with_identity_path(sshd, ssh_agent, monkeypatch):
@@ -143,7 +114,7 @@ def test_get_identities_then_userauth_with_identity_path(sshd, ssh_agent, monkey
     assert session.userauth_authenticated()
     assert agent.disconnect() == 0
     assert run_command(session, "echo ok")[0] == b"ok\n"
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_identity_path_accepts_str_bytes_pathlike_and_none(ssh_agent):
@@ -175,7 +146,7 @@ def test_empty_agent(sshd, empty_agent, monkeypatch):
     with pytest.raises(exceptions.AgentAuthenticationError, match="no keys"):
         session.agent_auth(sshd.user)
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_refused_key_raises_agent_authentication_error(sshd, stranger_agent, monkeypatch):
@@ -191,7 +162,7 @@ def test_refused_key_raises_agent_authentication_error(sshd, stranger_agent, mon
     with pytest.raises(exceptions.AgentAuthenticationError, match="No identities match"):
         session.agent_auth(sshd.user)
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_userauth_rejects_what_is_not_a_listed_key(use_agent):
@@ -213,7 +184,7 @@ def test_no_ssh_auth_sock_raises_a_clear_connection_error(sshd, monkeypatch):
     with pytest.raises(exceptions.AgentConnectionError, match="SSH_AUTH_SOCK"):
         session.agent_auth(sshd.user)
     assert isinstance(info.value, exceptions.AgentError)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_ssh_auth_sock_pointing_nowhere(sshd, tmp_path, monkeypatch):
@@ -227,7 +198,7 @@ def test_ssh_auth_sock_pointing_nowhere(sshd, tmp_path, monkeypatch):
     agent.set_identity_path(str(tmp_path))  # a directory: no socket there either
     with pytest.raises(exceptions.AgentConnectionError, match=str(tmp_path)):
         agent.connect()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_failed_connects_leave_no_descriptor_behind(tmp_path, monkeypatch):
@@ -289,7 +260,7 @@ def test_agent_auth_on_a_non_blocking_session_raises_agent_authentication_error(
     session.set_blocking(True)
     assert session.agent_auth(sshd.user) is None        # nothing was left half-way
     assert session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_agent_auth_on_a_non_blocking_session_without_agent_raises_connection_error(
@@ -301,7 +272,7 @@ def test_agent_auth_on_a_non_blocking_session_without_agent_raises_connection_er
     with pytest.raises(exceptions.AgentConnectionError):
         session.agent_auth(sshd.user)
     session.set_blocking(True)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_agent_auth_closes_its_agent_connection(sshd, use_agent):
@@ -309,7 +280,7 @@ def test_agent_auth_closes_its_agent_connection(sshd, use_agent):
     before = open_fds()
     session.agent_auth(sshd.user)
     assert open_fds() == before
-    close(session, sock)
+    logout(session, sock)
 
 
 # -- PublicKey lifetimes ----------------------------------------------------------------
@@ -343,7 +314,7 @@ def test_public_key_stays_valid_when_the_agent_lists_again(sshd, use_agent):
         agent.get_identities()
     assert old.blob == public_blob(sshd.key_paths["id_ed25519"])
     assert agent.userauth(sshd.user, old) == 0
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_public_key_of_another_agent_is_matched_by_its_blob(sshd, use_agent):
@@ -355,7 +326,7 @@ def test_public_key_of_another_agent_is_matched_by_its_blob(sshd, use_agent):
     second.connect()
     second.get_identities()
     assert second.userauth(sshd.user, key) == 0
-    close(session, sock)
+    logout(session, sock)
 
 
 # -- sessions that are gone ----------------------------------------------------------------
@@ -364,7 +335,7 @@ def test_agent_after_disconnect(sshd, use_agent):
     agent = session.agent_init()
     agent.connect()
     key = agent.get_identities()[0]
-    close(session, sock)
+    logout(session, sock)
     # libssh2 reaches the agent through the session's socket functions.
     for call in (lambda: agent.userauth(sshd.user, key), agent.get_identities,
                  agent.list_identities, agent.connect):
@@ -394,13 +365,13 @@ def test_every_drop_order_of_session_agent_knownhost_listener_publickey(use_agen
     result = run_python("""
 import gc, itertools, os, time
 from servers import AsyncSSHServer
-from helpers import asyncssh_session
+from helpers import login
 
 server = AsyncSSHServer(port_forwarding=True).start()
 LINE = b"[127.0.0.1]:2222 ssh-ed25519 " \\
        b"AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 def objects():
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     agent = session.agent_init()
     agent.connect()
     keys = agent.get_identities()

@@ -1,24 +1,31 @@
-"""Tests of ``ssh2cffi.channel.Channel`` against real servers.
+"""Tests of ``ssh2cffi.channel.Channel`` against real servers: exec, reading
+and writing, large and non-blocking transfers, pty (terminal size and modes,
+resizing) and shell, environment, subsystems, windows, X11 and agent
+requests, signals, and use after disconnect.
 
 Every test talks to a real OpenSSH ``sshd`` or to the scripted asyncssh
 server (see servers.py); behaviour both servers share is parametrized over
-both.  Nothing is mocked.
+both (the ``conn`` fixture).  The asyncssh server covers what OpenSSH cannot
+show (pixel sizes, terminal modes as received).  Nothing is mocked.
 """
 from __future__ import annotations
 
 import gc
 import hashlib
 import os
+import re
 import select
 import time
 
 import pytest
 
+from helpers import (HAS_LIBSSH2_1_11, Connection, finish_channel, login, logout,
+                     needs_libssh2_1_11, only_libssh2_1_10, read_channel, run_on_channel,
+                     sshd_login)
 from servers import _pattern_bytes
 from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
-from helpers import login, logout, sshd_login
 from ssh2cffi.session import Session
 
 EAGAIN = LIBSSH2_ERROR_EAGAIN
@@ -29,131 +36,12 @@ LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL = 0
 LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE = 1
 LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE = 2
 
-HAS_SIGNAL = utils.version(0x010B00) is not None  # libssh2 >= 1.11.0
-
 BIG = 64 * 1024 * 1024
-SERVERS = ["sshd", "asyncssh"]
-
-
-# ---------------------------------------------------------------------------
-# connections
-# ---------------------------------------------------------------------------
-
-class Conn:
-    """An authenticated Session on one of the test servers, and its socket."""
-
-    def __init__(self, kind, server, session, sock):
-        self.kind = kind
-        self.server = server
-        self.session = session
-        self.sock = sock
-
-    def stderr_cmd(self, text):
-        """A command printing ``text`` and a newline to stderr."""
-        if self.kind == "sshd":
-            return "echo %s >&2" % text
-        return "stderr %s" % text
-
-    def close(self):
-        logout(self.session, self.sock)
-
-
-def _connect(kind, server, user=None):
-    session, sock, _user = login(kind, server, user)
-    return Conn(kind, server, session, sock)
-
-
-@pytest.fixture
-def sshd_conn(sshd):
-    conn = _connect("sshd", sshd)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def asyncssh_conn(asyncssh_server):
-    conn = _connect("asyncssh", asyncssh_server)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def session(sshd_conn):
-    """A Session authenticated on the OpenSSH server (see sshd_login)."""
-    return sshd_conn.session
-
-
-@pytest.fixture
-def root_session(sshd):
-    """A Session authenticated as root (sshd.user) on the OpenSSH server."""
-    conn = _connect("sshd", sshd, user=sshd.user)
-    yield conn.session
-    conn.close()
-
-
-@pytest.fixture
-def asession(asyncssh_conn):
-    """A Session authenticated as "user" (password) on the asyncssh server."""
-    return asyncssh_conn.session
-
-
-@pytest.fixture(params=SERVERS)
-def conn(request):
-    """A Conn to each server in turn."""
-    return request.getfixturevalue(request.param + "_conn")
 
 
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-def read_all(chan, size=65536, stream_id=0):
-    """Everything on one stream up to EOF, checking every (rc, data) result."""
-    chunks = []
-    while True:
-        rc, data = chan.read_ex(size, stream_id)
-        assert isinstance(rc, int) and isinstance(data, bytes)
-        assert rc == len(data)
-        assert 0 <= rc <= size
-        if rc == 0:
-            return b"".join(chunks)
-        chunks.append(data)
-
-
-def finish(chan):
-    """wait_eof, close, wait_closed: each returns 0."""
-    assert chan.wait_eof() == 0
-    assert chan.eof() is True
-    assert chan.close() == 0
-    assert chan.wait_closed() == 0
-
-
-def run(session, command):
-    """Run ``command``; return (channel, stdout, stderr) once it is closed."""
-    chan = session.open_session()
-    assert isinstance(chan, Channel)
-    assert chan.execute(command) == 0
-    out = read_all(chan)
-    err = read_all(chan, stream_id=1)
-    finish(chan)
-    return chan, out, err
-
-
-def nb(conn, call, *args):
-    """Call ``call`` in non-blocking mode until it stops returning EAGAIN.
-
-    Returns (result, number of EAGAIN results seen).
-    """
-    deadline = time.monotonic() + 30
-    eagains = 0
-    while True:
-        result = call(*args)
-        if not (isinstance(result, int) and result == EAGAIN):
-            return result, eagains
-        eagains += 1
-        assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
-        utils.wait_socket(conn.sock, conn.session, 1)
-
 
 def assert_same_bytes(got, expected, what):
     """Byte-exact comparison with a short message (no 64 MiB diffs)."""
@@ -184,14 +72,14 @@ def sftp_init_reply(chan):
 # ---------------------------------------------------------------------------
 
 def test_exec_stdout(conn):
-    chan, out, err = run(conn.session, "echo hello world")
+    chan, out, err = run_on_channel(conn.session, "echo hello world")
     assert out == b"hello world\n"
     assert err == b""
     assert chan.get_exit_status() == 0
 
 
 def test_exec_stderr(conn):
-    chan, out, err = run(conn.session, conn.stderr_cmd("oops"))
+    chan, out, err = run_on_channel(conn.session, conn.stderr_cmd("oops"))
     assert out == b""
     assert err == b"oops\n"
     assert chan.get_exit_status() == 0
@@ -204,31 +92,31 @@ def test_read_stderr_directly(conn):
     assert chan.read_stderr() == (0, b"")
     assert chan.read_stderr(size=10) == (0, b"")
     assert chan.read() == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
 
 @pytest.mark.parametrize("status", [0, 1, 3, 255])
 def test_exit_status(conn, status):
-    chan, out, err = run(conn.session, "exit %d" % status)
+    chan, out, err = run_on_channel(conn.session, "exit %d" % status)
     assert (out, err) == (b"", b"")
     assert chan.get_exit_status() == status
 
 
 def test_exit_signal_none_for_normal_exit(conn):
-    chan, _, _ = run(conn.session, "exit 3")
+    chan, _, _ = run_on_channel(conn.session, "exit 3")
     assert chan.get_exit_status() == 3
     assert chan.get_exit_signal() == (0, None, None, None)
-    chan, _, _ = run(conn.session, "echo x")
+    chan, _, _ = run_on_channel(conn.session, "echo x")
     assert chan.get_exit_signal() == (0, None, None, None)
 
 
-def test_exit_signal_asyncssh(asession):
+def test_exit_signal_asyncssh(asyncssh_session):
     # The server sends exit-signal("TERM", core=False, "killed by test", "en").
     # libssh2 (1.10 and 1.11.1 alike) stores only the signal name: its packet
     # parser drops the message and language tag ("TODO: save error message and
     # language tag" in packet.c), and libssh2_channel_get_exit_signal always
     # hands back NULL for both.  So the binding can only return None there.
-    chan, out, err = run(asession, "signal TERM")
+    chan, out, err = run_on_channel(asyncssh_session, "signal TERM")
     assert out == b"bye\n"
     assert err == b""
     assert chan.get_exit_signal() == (0, b"TERM", None, None)
@@ -236,9 +124,9 @@ def test_exit_signal_asyncssh(asession):
     assert chan.get_exit_status() == 0
 
 
-def test_exit_signal_sshd(session):
+def test_exit_signal_sshd(sshd_session):
     # the shell kills itself: sshd reports exit-signal TERM instead of a status
-    chan, out, err = run(session, "kill -TERM $$")
+    chan, out, err = run_on_channel(sshd_session, "kill -TERM $$")
     assert (out, err) == (b"", b"")
     rc, name, message, lang = chan.get_exit_signal()
     assert (rc, name) == (0, b"TERM")
@@ -258,7 +146,7 @@ def test_read_at_eof_returns_zero_and_empty(conn):
         assert chan.read() == (0, b"")
     assert chan.eof() is True
     assert chan.read_stderr() == (0, b"")
-    finish(chan)
+    finish_channel(chan)
     assert chan.read() == (0, b"")
 
 
@@ -266,7 +154,7 @@ def test_eof_false_until_output_read(conn):
     chan = conn.session.open_session()
     assert chan.execute("echo abc") == 0
     assert chan.eof() is False
-    assert read_all(chan) == b"abc\n"
+    assert read_channel(chan) == b"abc\n"
     assert chan.eof() is True
 
 
@@ -277,14 +165,14 @@ def test_read_keywords(conn):
     assert chan.read_ex(size=4, stream_id=0) == (4, b"3456")
     assert chan.read_ex(size=100) == (4, b"789\n")
     assert chan.read(size=1024) == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
     chan = conn.session.open_session()
     assert chan.execute(conn.stderr_cmd("err")) == 0
     assert chan.read_ex(size=2, stream_id=1) == (2, b"er")
     assert chan.read_stderr(size=5) == (2, b"r\n")
     assert chan.read_ex(stream_id=1) == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
 
 def test_read_one_byte_at_a_time(conn):
@@ -306,7 +194,7 @@ def test_read_size_zero(conn):
     assert chan.read(0) == (0, b"")  # first call: before any read buffer exists
     assert chan.read() == (3, b"hi\n")
     assert chan.read(size=0) == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
 
 def test_read_buffer_grows_and_shrinks(conn):
@@ -349,13 +237,13 @@ def test_close_before_output_is_read(conn):
     assert chan.wait_eof() == 0
     assert chan.wait_closed() == 0
     # the session is still fine
-    _, out, _ = run(conn.session, "echo next")
+    _, out, _ = run_on_channel(conn.session, "echo next")
     assert out == b"next\n"
 
 
 def test_many_channels_sequential_and_concurrent(conn):
     for i in range(20):
-        _, out, _ = run(conn.session, "echo %d" % i)
+        _, out, _ = run_on_channel(conn.session, "echo %d" % i)
         assert out == b"%d\n" % i
     chans = []
     for i in range(8):
@@ -363,11 +251,11 @@ def test_many_channels_sequential_and_concurrent(conn):
         assert chan.execute("echo c%d" % i) == 0
         chans.append(chan)
     for i, chan in reversed(list(enumerate(chans))):
-        assert read_all(chan) == b"c%d\n" % i
-        finish(chan)
+        assert read_channel(chan) == b"c%d\n" % i
+        finish_channel(chan)
     del chans
     gc.collect()
-    _, out, _ = run(conn.session, "echo after-gc")
+    _, out, _ = run_on_channel(conn.session, "echo after-gc")
     assert out == b"after-gc\n"
 
 
@@ -386,10 +274,10 @@ def test_write_and_read_back(conn):
     assert chan.write_ex(0, "str via write_ex\n") == (17, 17)
     assert chan.write(buf=b"kw\n") == (3, 3)
     assert chan.send_eof() == 0
-    out = read_all(chan)
+    out = read_channel(chan)
     assert out == ("h\u00e9llo\n".encode("utf-8") + b"raw \x00\xff bytes\n"
                    + b"via write_ex\nstr via write_ex\nkw\n")
-    finish(chan)
+    finish_channel(chan)
     assert chan.get_exit_status() == 0
 
 
@@ -411,15 +299,15 @@ def test_write_large_blocking(conn):
             assert rc == len(out) > 0
             got.append(out)
     assert chan.send_eof() == 0
-    got.append(read_all(chan))
+    got.append(read_channel(chan))
     assert_same_bytes(b"".join(got), data, "cat echo of 3 MiB")
-    finish(chan)
+    finish_channel(chan)
 
 
-def test_write_stderr_sshd(session):
+def test_write_stderr_sshd(sshd_session):
     # OpenSSH accepts (and discards) extended data sent to a session channel.
     # (asyncssh treats it as a protocol error and drops the connection.)
-    chan = session.open_session()
+    chan = sshd_session.open_session()
     assert chan.execute("cat") == 0
     rc, written = chan.write_stderr(b"to server stderr")
     assert rc > 0
@@ -429,9 +317,9 @@ def test_write_stderr_sshd(session):
     assert chan.write_ex(1, b"ext") == (3, 3)
     assert chan.write(b"stdin still works\n") == (18, 18)
     assert chan.send_eof() == 0
-    assert read_all(chan) == b"stdin still works\n"
-    assert read_all(chan, stream_id=1) == b""
-    finish(chan)
+    assert read_channel(chan) == b"stdin still works\n"
+    assert read_channel(chan, stream_id=1) == b""
+    finish_channel(chan)
     assert chan.get_exit_status() == 0
 
 
@@ -439,9 +327,11 @@ def test_write_after_send_eof_raises(conn):
     chan = conn.session.open_session()
     assert chan.execute("cat") == 0
     assert chan.send_eof() == 0
-    with pytest.raises(exceptions.SSH2Error):
+    # libssh2 refuses with LIBSSH2_ERROR_CHANNEL_EOF_SENT, before sending anything
+    with pytest.raises(exceptions.ChannelEOFSentError) as info:
         chan.write(b"too late")
-    assert read_all(chan) == b""
+    assert type(info.value) is exceptions.ChannelEOFSentError
+    assert read_channel(chan) == b""
 
 
 # ---------------------------------------------------------------------------
@@ -494,7 +384,7 @@ def test_64mib_output_byte_exact(conn, size, request):
     assert sha.hexdigest() == digest
     assert_same_bytes(b"".join(chunks), expected, "64 MiB output")
     assert chan.eof() is True
-    finish(chan)
+    finish_channel(chan)
     assert chan.get_exit_status() == 0
 
 
@@ -504,10 +394,10 @@ def test_64mib_output_byte_exact(conn, size, request):
 
 def test_nonblocking_read_returns_eagain_until_data(conn):
     conn.session.set_blocking(False)
-    chan, _ = nb(conn, conn.session.open_session)
+    chan = conn.nb(conn.session.open_session)
     assert isinstance(chan, Channel)
     command = "sleep 0.5" if conn.kind == "asyncssh" else "sleep 0.5; echo late"
-    rc, _ = nb(conn, chan.execute, command)
+    rc = conn.nb(chan.execute, command)
     assert rc == 0
     # the command sleeps: nothing can have arrived yet
     assert chan.read() == (EAGAIN, b"")
@@ -533,8 +423,8 @@ def test_nonblocking_read_returns_eagain_until_data(conn):
     assert eagains >= 1
     assert chan.eof() is True
     assert b"".join(got) == (b"" if conn.kind == "asyncssh" else b"late\n")
-    assert nb(conn, chan.close)[0] == 0
-    assert nb(conn, chan.wait_closed)[0] == 0
+    assert conn.nb(chan.close) == 0
+    assert conn.nb(chan.wait_closed) == 0
     assert chan.get_exit_status() == 0
 
 
@@ -549,9 +439,9 @@ def test_nonblocking_1mib_byte_exact(conn, request):
         expected = _pattern_bytes(0, size)
     conn.session.set_blocking(False)
     assert conn.session.get_blocking() is False
-    chan, _ = nb(conn, conn.session.open_session)
+    chan = conn.nb(conn.session.open_session)
     assert isinstance(chan, Channel)
-    assert nb(conn, chan.execute, command)[0] == 0
+    assert conn.nb(chan.execute, command) == 0
     chunks = []
     eagains = 0
     deadline = time.monotonic() + 30
@@ -571,9 +461,9 @@ def test_nonblocking_1mib_byte_exact(conn, request):
     # faster than it is read; test_nonblocking_read_returns_eagain_until_data
     # checks EAGAIN deterministically)
     assert_same_bytes(b"".join(chunks), expected, "1 MiB non-blocking")
-    assert nb(conn, chan.wait_eof)[0] == 0
-    assert nb(conn, chan.close)[0] == 0
-    assert nb(conn, chan.wait_closed)[0] == 0
+    assert conn.nb(chan.wait_eof) == 0
+    assert conn.nb(chan.close) == 0
+    assert conn.nb(chan.wait_closed) == 0
     assert chan.get_exit_status() == 0
 
 
@@ -581,9 +471,9 @@ def test_nonblocking_large_write(conn):
     data = os.urandom(8 * 1024 * 1024)  # far more than both 2 MiB windows
     session, sock = conn.session, conn.sock
     session.set_blocking(False)
-    chan, _ = nb(conn, session.open_session)
+    chan = conn.nb(session.open_session)
     assert isinstance(chan, Channel)
-    assert nb(conn, chan.execute, "cat")[0] == 0
+    assert conn.nb(chan.execute, "cat") == 0
     sent = 0
     pending, pending_at = data, 0
     write_results = []
@@ -631,8 +521,8 @@ def test_nonblocking_large_write(conn):
     assert any(written > 0 for written in partial)
     assert sum(written for _, written in write_results) == len(data)
     assert_same_bytes(b"".join(received), data, "8 MiB echoed by cat")
-    assert nb(conn, chan.close)[0] == 0
-    assert nb(conn, chan.wait_closed)[0] == 0
+    assert conn.nb(chan.close) == 0
+    assert conn.nb(chan.wait_closed) == 0
     assert chan.get_exit_status() == 0
 
 
@@ -655,52 +545,52 @@ def test_nonblocking_open_session_eagain(conn):
     conn.session.set_blocking(True)
     chan = results[-1]
     assert chan.execute("echo back to blocking") == 0
-    assert read_all(chan) == b"back to blocking\n"
+    assert read_channel(chan) == b"back to blocking\n"
 
 
 # ---------------------------------------------------------------------------
 # pty and shell
 # ---------------------------------------------------------------------------
 
-def test_pty_asyncssh(asession):
-    chan = asession.open_session()
+def test_pty_asyncssh(asyncssh_session):
+    chan = asyncssh_session.open_session()
     assert chan.pty() == 0
     assert chan.execute("pty") == 0
-    assert read_all(chan) == b"vt100 80 24\n"
-    finish(chan)
+    assert read_channel(chan) == b"vt100 80 24\n"
+    finish_channel(chan)
 
-    chan = asession.open_session()
+    chan = asyncssh_session.open_session()
     assert chan.pty("xterm") == 0
     assert chan.execute("pty") == 0
-    assert read_all(chan) == b"xterm 80 24\n"
-    finish(chan)
+    assert read_channel(chan) == b"xterm 80 24\n"
+    finish_channel(chan)
 
-    chan = asession.open_session()
+    chan = asyncssh_session.open_session()
     assert chan.pty(term=b"xterm-256color") == 0
     assert chan.execute("pty") == 0
-    assert read_all(chan) == b"xterm-256color 80 24\n"
-    finish(chan)
+    assert read_channel(chan) == b"xterm-256color 80 24\n"
+    finish_channel(chan)
 
-    _, out, _ = run(asession, "pty")
+    _, out, _ = run_on_channel(asyncssh_session, "pty")
     assert out == b"nopty\n"
 
 
-def test_pty_sshd(session):
-    chan = session.open_session()
+def test_pty_sshd(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.pty("xterm") == 0
     assert chan.execute("echo $TERM; tty; stty size") == 0
-    lines = read_all(chan).split(b"\r\n")  # the pty turns \n into \r\n
+    lines = read_channel(chan).split(b"\r\n")  # the pty turns \n into \r\n
     assert lines[0] == b"xterm"
     assert lines[1].startswith(b"/dev/pts/")
     assert lines[2] == b"24 80"
-    finish(chan)
+    finish_channel(chan)
     # without a pty
-    _, out, _ = run(session, "tty; echo $TERM")
+    _, out, _ = run_on_channel(sshd_session, "tty; echo $TERM")
     assert out.splitlines()[0] == b"not a tty"
 
 
-def test_shell_asyncssh(asession):
-    chan = asession.open_session()
+def test_shell_asyncssh(asyncssh_session):
+    chan = asyncssh_session.open_session()
     assert chan.shell() == 0
     assert chan.write("hello\n") == (6, 6)
     got = b""
@@ -710,84 +600,215 @@ def test_shell_asyncssh(asession):
         got += data
     assert got == b"> hello\n"
     assert chan.write(b"second line\nexit\n") == (17, 17)
-    assert read_all(chan) == b"> second line\n"
-    finish(chan)
+    assert read_channel(chan) == b"> second line\n"
+    finish_channel(chan)
     assert chan.get_exit_status() == 0
 
 
-def test_shell_sshd(session):
-    chan = session.open_session()
+def test_shell_sshd(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.shell() == 0
     assert chan.write("echo $((6*7))\nexit\n") == (19, 19)
-    out = read_all(chan)
+    out = read_channel(chan)
     assert b"42" in out.split()
-    finish(chan)
+    finish_channel(chan)
     assert chan.get_exit_status() == 0
 
 
-def test_pty_shell_sshd(session):
-    chan = session.open_session()
+def test_pty_shell_sshd(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.pty() == 0
     assert chan.shell() == 0
     assert chan.write("echo $((6*7))\nexit 5\n") == (21, 21)
-    out = read_all(chan)
+    out = read_channel(chan)
     assert b"42\r\n" in out
-    finish(chan)
+    finish_channel(chan)
     assert chan.get_exit_status() == 5
 
 
 def test_process_startup(conn):
     chan = conn.session.open_session()
     assert chan.process_startup(b"exec", b"echo hi") == 0
-    assert read_all(chan) == b"hi\n"
-    finish(chan)
+    assert read_channel(chan) == b"hi\n"
+    finish_channel(chan)
     chan = conn.session.open_session()
     assert chan.process_startup("exec", message="echo str args") == 0
-    assert read_all(chan) == b"str args\n"
-    finish(chan)
+    assert read_channel(chan) == b"str args\n"
+    finish_channel(chan)
 
 
-def test_process_startup_shell_without_message(asession):
-    chan = asession.open_session()
+def test_process_startup_shell_without_message(asyncssh_session):
+    chan = asyncssh_session.open_session()
     assert chan.process_startup(b"shell") == 0
     assert chan.write(b"x\nexit\n") == (7, 7)
-    assert read_all(chan) == b"> x\n"
-    finish(chan)
+    assert read_channel(chan) == b"> x\n"
+    finish_channel(chan)
+
+
+# ---------------------------------------------------------------------------
+# terminal size and modes
+# ---------------------------------------------------------------------------
+
+ECHO_OFF = b"\x35\x00\x00\x00\x00\x00"  # RFC 4254 8: ECHO (53) = 0, then TTY_OP_END
+
+
+def exec_with_pty(session, command, **pty_args):
+    """Run ``command`` with a vt100 pty (``pty_args``: its size and modes); its output."""
+    channel = session.open_session()
+    assert channel.pty("vt100", **pty_args) == 0
+    assert channel.execute(command) == 0
+    out = read_channel(channel)
+    channel.wait_closed()
+    return out
+
+
+def read_until(channel, pattern, seen, deadline=30):
+    """Read from ``channel`` (blocking, with the session timeout) until the
+    regular expression matches the output after offset len(seen[0])."""
+    start = len(seen[0])
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        match = re.search(pattern, seen[0][start:])
+        if match:
+            return match
+        size, data = channel.read(4096)
+        assert size > 0, "the shell ended: %r" % seen[0]
+        seen[0] += data
+    raise AssertionError("no %r in %r" % (pattern, seen[0]))
+
+
+def test_pty_default_size_is_80x24(sshd_session):
+    assert exec_with_pty(sshd_session, "stty size").strip() == b"24 80"
+
+
+def test_pty_size_stty_sshd(sshd_session):
+    out = exec_with_pty(sshd_session, "stty size", width=132, height=43, width_px=1056,
+                        height_px=688)
+    assert out.strip() == b"43 132"
+
+
+def test_pty_modes_sshd(sshd_session):
+    assert re.search(rb"(^|\s)echo(\s|$)", exec_with_pty(sshd_session, "stty -a"))
+    out = exec_with_pty(sshd_session, "stty -a", modes=ECHO_OFF)
+    assert re.search(rb"(^|\s)-echo(\s|$)", out), out
+
+
+def test_pty_resize_stty_sshd(sshd_session):
+    channel = sshd_session.open_session()
+    assert channel.pty("xterm", width=100, height=30) == 0
+    assert channel.shell() == 0
+    seen = [b""]
+    # the marker is split in the command so that the echoed command line
+    # itself does not match
+    command = b'echo "S""Z:$(stty size):"\n'
+    channel.write(command)
+    assert read_until(channel, rb"SZ:(\d+) (\d+):", seen).groups() == (b"30", b"100")
+    assert channel.pty_resize(120, 50) == 0
+    channel.write(command)
+    assert read_until(channel, rb"SZ:(\d+) (\d+):", seen).groups() == (b"50", b"120")
+    assert channel.pty_resize(77, 11, 616, 198) == 0
+    channel.write(command)
+    assert read_until(channel, rb"SZ:(\d+) (\d+):", seen).groups() == (b"11", b"77")
+    channel.write(b"exit\n")
+    channel.wait_eof()
+    channel.close()
+    channel.wait_closed()
+
+
+def test_pty_pixels_and_modes_asyncssh(asyncssh_session):
+    # OpenSSH's stty cannot show pixel sizes, nor the modes as received
+    out = exec_with_pty(asyncssh_session, "ptyinfo", width=90, height=33, width_px=720,
+                        height_px=528, modes=ECHO_OFF)
+    assert out.strip() == b"vt100 90 33 720 528 53=0"
+    out = exec_with_pty(asyncssh_session, "ptyinfo")
+    assert out.strip() == b"vt100 80 24 0 0 -"
+
+
+def test_pty_resize_pixels_asyncssh(asyncssh_session):
+    channel = asyncssh_session.open_session()
+    assert channel.pty("xterm") == 0
+    assert channel.execute("winch") == 0
+    seen = [b""]
+    read_until(channel, rb"ready", seen)
+    assert channel.pty_resize(132, 43, 1056, 688) == 0
+    assert read_until(channel, rb"(\d+) (\d+) (\d+) (\d+)", seen).groups() == (
+        b"132", b"43", b"1056", b"688")
+    read_channel(channel)
+    channel.wait_closed()
+
+
+def test_pty_bad_arguments(sshd_session):
+    channel = sshd_session.open_session()
+    with pytest.raises(TypeError):
+        channel.pty(width="80")
+    # Integers follow the one rule of ssh2cffi._ints (as Cython's C ints of
+    # ssh2-python): a float is truncated, but None and str are refused.
+    with pytest.raises(TypeError, match="height"):
+        channel.pty(height=None)
+    with pytest.raises(ValueError, match="width must be at least 0"):
+        channel.pty(width=-1)
+    with pytest.raises(OverflowError, match="height_px"):
+        channel.pty(height_px=2 ** 31)
+    with pytest.raises(TypeError):
+        channel.pty(modes="echo")
+    with pytest.raises(TypeError):
+        channel.pty("vt100", 80)  # sizes are keyword-only
+    with pytest.raises(TypeError):
+        channel.pty_resize("80", 24)
+    with pytest.raises(ValueError):
+        channel.pty_resize(80, -24)
+    with pytest.raises(TypeError, match="width"):
+        channel.pty_resize(None, 24)
+    # nothing was sent: the channel still works
+    assert channel.pty(width=10, height=5) == 0
+    assert channel.execute("stty size") == 0
+    assert read_channel(channel).strip() == b"5 10"
+
+
+def test_pty_resize_after_disconnect_raises(sshd):
+    session, sock, _user = login("sshd", sshd)
+    channel = session.open_session()
+    channel.pty()
+    logout(session, sock)
+    with pytest.raises(exceptions.SocketDisconnectError):
+        channel.pty_resize(100, 40)
+    with pytest.raises(exceptions.SocketDisconnectError):
+        channel.pty(width=100)
 
 
 # ---------------------------------------------------------------------------
 # environment
 # ---------------------------------------------------------------------------
 
-def test_setenv_sshd(session):
-    chan = session.open_session()
+def test_setenv_sshd(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.setenv("SSH2CFFI_X", "v") == 0
     assert chan.setenv(b"SSH2CFFI_B", b"bytes value") == 0
     assert chan.setenv(varname="SSH2CFFI_U", value="h\u00e9llo") == 0
     assert chan.execute('echo "$SSH2CFFI_X|$SSH2CFFI_B|$SSH2CFFI_U"') == 0
-    assert read_all(chan) == b"v|bytes value|h\xc3\xa9llo\n"
-    finish(chan)
+    assert read_channel(chan) == b"v|bytes value|h\xc3\xa9llo\n"
+    finish_channel(chan)
 
 
-def test_setenv_not_accepted_sshd(session):
-    chan = session.open_session()
+def test_setenv_not_accepted_sshd(sshd_session):
+    chan = sshd_session.open_session()
     with pytest.raises(exceptions.ChannelRequestDenied) as info:
         chan.setenv("NOT_ACCEPTED_BY_SSHD", "x")
     assert isinstance(info.value, exceptions.ChannelError)
     assert isinstance(info.value, exceptions.SSH2Error)
     # the channel is still usable after a denied request
     assert chan.execute('echo "[$NOT_ACCEPTED_BY_SSHD]"') == 0
-    assert read_all(chan) == b"[]\n"
-    finish(chan)
+    assert read_channel(chan) == b"[]\n"
+    finish_channel(chan)
 
 
-def test_setenv_asyncssh(asession):
-    chan = asession.open_session()
+def test_setenv_asyncssh(asyncssh_session):
+    chan = asyncssh_session.open_session()
     assert chan.setenv("FOO", "bar") == 0
     assert chan.execute("env FOO") == 0
-    assert read_all(chan) == b"bar\n"
-    finish(chan)
-    _, out, _ = run(asession, "env FOO")
+    assert read_channel(chan) == b"bar\n"
+    finish_channel(chan)
+    _, out, _ = run_on_channel(asyncssh_session, "env FOO")
     assert out == b"unset\n"
 
 
@@ -807,15 +828,15 @@ def test_subsystem_sftp(conn):
     assert chan.wait_closed() == 0
 
 
-def test_subsystem_sftp_bytes(session):
-    chan = session.open_session()
+def test_subsystem_sftp_bytes(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.subsystem(subsystem=b"sftp") == 0
     assert sftp_init_reply(chan)[0] == 2
 
 
 def test_unknown_subsystem_refused(conn):
     chan = conn.session.open_session()
-    with pytest.raises(exceptions.SSH2Error) as info:
+    with pytest.raises(exceptions.ChannelRequestDenied) as info:
         chan.subsystem("no-such-subsystem")
     # both servers answer CHANNEL_FAILURE to the request: libssh2 reports it
     # as LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED
@@ -826,7 +847,7 @@ def test_unknown_subsystem_refused(conn):
     with pytest.raises(exceptions.BadUseError):
         chan.execute("echo ok")
     # the session is fine
-    _, out, _ = run(conn.session, "echo ok")
+    _, out, _ = run_on_channel(conn.session, "echo ok")
     assert out == b"ok\n"
 
 
@@ -882,41 +903,41 @@ def test_windows(conn):
         assert type(value) is int and value > 0
     assert chan.window_write_ex(0) == chan.window_write()
     assert chan.send_eof() == 0
-    assert read_all(chan) == b""
-    finish(chan)
+    assert read_channel(chan) == b""
+    finish_channel(chan)
 
 
 def test_handle_extended_data2_merge(conn):
     chan = conn.session.open_session()
     assert chan.handle_extended_data2(LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE) == 0
     assert chan.execute(conn.stderr_cmd("merged")) == 0
-    assert read_all(chan) == b"merged\n"
+    assert read_channel(chan) == b"merged\n"
     assert chan.read_stderr() == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
 
-def test_handle_extended_data2_merge_sshd_both_streams(session):
-    chan = session.open_session()
+def test_handle_extended_data2_merge_sshd_both_streams(sshd_session):
+    chan = sshd_session.open_session()
     assert chan.handle_extended_data2(ignore_mode=LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE) == 0
     assert chan.execute("echo out; echo err >&2") == 0
-    assert sorted(read_all(chan).splitlines()) == [b"err", b"out"]
-    finish(chan)
+    assert sorted(read_channel(chan).splitlines()) == [b"err", b"out"]
+    finish_channel(chan)
 
 
 def test_handle_extended_data2_ignore_and_normal(conn):
     chan = conn.session.open_session()
     assert chan.handle_extended_data2(LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE) == 0
     assert chan.execute(conn.stderr_cmd("dropped")) == 0
-    assert read_all(chan) == b""
+    assert read_channel(chan) == b""
     assert chan.read_stderr() == (0, b"")
-    finish(chan)
+    finish_channel(chan)
 
     chan = conn.session.open_session()
     assert chan.handle_extended_data2(LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL) == 0
     assert chan.execute(conn.stderr_cmd("kept")) == 0
-    assert read_all(chan) == b""
-    assert read_all(chan, stream_id=1) == b"kept\n"
-    finish(chan)
+    assert read_channel(chan) == b""
+    assert read_channel(chan, stream_id=1) == b"kept\n"
+    finish_channel(chan)
 
 
 def test_poll_channel_read(conn):
@@ -927,7 +948,7 @@ def test_poll_channel_read(conn):
     assert chan.poll_channel_read(0) == 1
     assert chan.read(1) == (1, b"p")
     assert chan.poll_channel_read(0) == 1  # the rest of the packet
-    assert read_all(chan) == b"olled\n"
+    assert read_channel(chan) == b"olled\n"
     assert chan.poll_channel_read(0) == 0
     assert chan.poll_channel_read(extended=1) == 0
 
@@ -935,7 +956,7 @@ def test_poll_channel_read(conn):
     assert chan.execute(conn.stderr_cmd("e")) == 0
     assert chan.wait_eof() == 0
     assert chan.poll_channel_read(1) == 1
-    assert read_all(chan, stream_id=1) == b"e\n"
+    assert read_channel(chan, stream_id=1) == b"e\n"
     assert chan.poll_channel_read(1) == 0
 
 
@@ -943,27 +964,27 @@ def test_poll_channel_read(conn):
 # X11, agent forwarding, signals
 # ---------------------------------------------------------------------------
 
-def test_x11_req_sshd(session):
+def test_x11_req_sshd(sshd_session):
     # the sshd fixture has X11Forwarding yes: sshd accepts and sets DISPLAY
-    chan = session.open_session()
+    chan = sshd_session.open_session()
     assert chan.x11_req(0) == 0
     assert chan.execute("echo $DISPLAY") == 0
-    assert read_all(chan).startswith(b"localhost:")
-    finish(chan)
+    assert read_channel(chan).startswith(b"localhost:")
+    finish_channel(chan)
 
-    chan = session.open_session()
+    chan = sshd_session.open_session()
     assert chan.x11_req_ex(0, b"MIT-MAGIC-COOKIE-1", b"0123456789abcdef" * 2, 0) == 0
     assert chan.execute("echo $DISPLAY") == 0
-    assert read_all(chan).startswith(b"localhost:")
-    finish(chan)
+    assert read_channel(chan).startswith(b"localhost:")
+    finish_channel(chan)
 
 
-def test_x11_req_asyncssh_refused(asession):
-    chan = asession.open_session()
+def test_x11_req_asyncssh_refused(asyncssh_session):
+    chan = asyncssh_session.open_session()
     with pytest.raises(exceptions.ChannelRequestDenied):
         chan.x11_req(screen_number=0)
     assert chan.execute("echo fine") == 0
-    assert read_all(chan) == b"fine\n"
+    assert read_channel(chan) == b"fine\n"
 
 
 def test_request_auth_agent(conn):
@@ -973,15 +994,15 @@ def test_request_auth_agent(conn):
     assert chan.request_auth_agent() == 0
     if conn.kind == "sshd":
         assert chan.execute("echo $SSH_AUTH_SOCK") == 0
-        out = read_all(chan)
+        out = read_channel(chan)
         assert out.startswith(b"/") and b"agent" in out
     else:
         assert chan.execute("echo agent") == 0
-        assert read_all(chan) == b"agent\n"
-    finish(chan)
+        assert read_channel(chan) == b"agent\n"
+    finish_channel(chan)
 
 
-@pytest.mark.skipif(HAS_SIGNAL, reason="libssh2 >= 1.11 has libssh2_channel_signal_ex")
+@only_libssh2_1_10
 def test_signal_needs_libssh2_1_11(conn):
     chan = conn.session.open_session()
     assert chan.execute("echo x") == 0
@@ -990,52 +1011,52 @@ def test_signal_needs_libssh2_1_11(conn):
     assert "1.11" in str(info.value)
     with pytest.raises(NotImplementedError):
         chan.signal(signame=b"KILL")
-    assert read_all(chan) == b"x\n"
+    assert read_channel(chan) == b"x\n"
 
 
-@pytest.mark.skipif(not HAS_SIGNAL, reason="needs libssh2 >= 1.11")
-def test_signal_asyncssh(asession):
+@needs_libssh2_1_11
+def test_signal_asyncssh(asyncssh_session):
     # asyncssh delivers the signal to the `cat` command's stdin reader as
     # SignalReceived, which the test server reports on stderr with status 1
-    chan = asession.open_session()
+    chan = asyncssh_session.open_session()
     assert chan.execute("cat") == 0
     assert chan.write(b"before\n") == (7, 7)
     assert chan.read() == (7, b"before\n")
     assert chan.signal("TERM") == 0
-    assert read_all(chan) == b""
-    err = read_all(chan, stream_id=1)
+    assert read_channel(chan) == b""
+    err = read_channel(chan, stream_id=1)
     assert b"SignalReceived" in err and b"TERM" in err
-    finish(chan)
+    finish_channel(chan)
     assert chan.get_exit_status() == 1
 
 
-@pytest.mark.skipif(not HAS_SIGNAL, reason="needs libssh2 >= 1.11")
-def test_signal_sshd(session, sshd):
+@needs_libssh2_1_11
+def test_signal_sshd(sshd_session, sshd):
     if sshd_login(sshd) == "root":
         pytest.skip("OpenSSH ignores channel signals for root")
-    chan = session.open_session()
+    chan = sshd_session.open_session()
     assert chan.execute("echo started; sleep 20; echo done") == 0
     assert chan.read() == (8, b"started\n")
     assert chan.signal(b"TERM") == 0
-    assert read_all(chan) == b""  # killed before "done"
-    finish(chan)
+    assert read_channel(chan) == b""  # killed before "done"
+    finish_channel(chan)
     assert chan.get_exit_signal() == (0, b"TERM", None, None)
 
 
-@pytest.mark.skipif(not HAS_SIGNAL, reason="needs libssh2 >= 1.11")
-def test_signal_sshd_root(root_session):
+@needs_libssh2_1_11
+def test_signal_sshd_root(sshd_root_session):
     # OpenSSH accepts the request for root but may ignore it ("session
     # signalling requires privilege separation")
-    chan = root_session.open_session()
+    chan = sshd_root_session.open_session()
     assert chan.execute("sleep 0.5; echo done") == 0
     assert chan.signal("TERM") == 0
     assert chan.signal(signame="INT") == 0
-    assert read_all(chan) in (b"", b"done\n")
-    finish(chan)
+    assert read_channel(chan) in (b"", b"done\n")
+    finish_channel(chan)
 
 
-def test_exec_as_root(root_session, sshd):
-    chan, out, _ = run(root_session, "id -u; echo $USER")
+def test_exec_as_root(sshd_root_session, sshd):
+    chan, out, _ = run_on_channel(sshd_root_session, "id -u; echo $USER")
     assert out == b"0\n%s\n" % sshd.user.encode()
     assert chan.get_exit_status() == 0
 
@@ -1097,7 +1118,7 @@ def _expect_error(call, chan, cls):
     """``call(chan)`` raises ``cls``; signal() on libssh2 < 1.11 raises
     NotImplementedError before looking at the channel."""
     name, func = call
-    expected = NotImplementedError if name == "signal" and not HAS_SIGNAL else cls
+    expected = NotImplementedError if name == "signal" and not HAS_LIBSSH2_1_11 else cls
     with pytest.raises(expected):
         func(chan)
 
@@ -1115,14 +1136,14 @@ def test_channel_built_directly_raises_bad_use():
         gc.collect()
 
 
-def test_channel_built_directly_on_connected_session(session):
-    chan = Channel(session)
-    assert chan.session is session
+def test_channel_built_directly_on_connected_session(sshd_session):
+    chan = Channel(sshd_session)
+    assert chan.session is sshd_session
     for call in _all_calls():
         _expect_error(call, chan, exceptions.BadUseError)
     del chan
     gc.collect()
-    _, out, _ = run(session, "echo still fine")
+    _, out, _ = run_on_channel(sshd_session, "echo still fine")
     assert out == b"still fine\n"
 
 
@@ -1139,7 +1160,7 @@ def test_context_manager(conn):
     with conn.session.open_session() as chan:
         assert isinstance(chan, Channel)
         assert chan.execute("echo in context") == 0
-        assert read_all(chan) == b"in context\n"
+        assert read_channel(chan) == b"in context\n"
     # __exit__ closed the channel
     assert chan.eof() is True
     assert chan.read() == (0, b"")
@@ -1155,7 +1176,7 @@ def test_context_manager_exception_propagates(conn):
     # closed by __exit__; libssh2 wants the remote EOF before wait_closed()
     assert chan.wait_eof() == 0
     assert chan.wait_closed() == 0
-    _, out, _ = run(conn.session, "echo after")
+    _, out, _ = run_on_channel(conn.session, "echo after")
     assert out == b"after\n"
 
 
@@ -1203,11 +1224,11 @@ def test_bad_arguments(conn):
         chan.signal(15)
     # the channel is unharmed by all of the above
     assert chan.execute("echo unharmed") == 0
-    assert read_all(chan) == b"unharmed\n"
+    assert read_channel(chan) == b"unharmed\n"
     # a negative read size after the read buffer exists
     with pytest.raises((OverflowError, ValueError)):
         chan.read(-1)
-    finish(chan)
+    finish_channel(chan)
 
 
 # ---------------------------------------------------------------------------
@@ -1220,7 +1241,7 @@ def test_methods_after_disconnect_raise(conn):
     busy = session.open_session()
     assert busy.execute("cat") == 0
     assert busy.write(b"abc") == (3, 3)
-    done, out, _ = run(session, "echo done")
+    done, out, _ = run_on_channel(session, "echo done")
     assert out == b"done\n"
     assert session.disconnect() == 0
     for chan in (idle, busy, done):
@@ -1245,9 +1266,9 @@ def test_disconnect_then_drop_channel_does_not_hang(conn):
     conn.sock.close()
     del chan
     gc.collect()
-    other = _connect(conn.kind, conn.server)
+    other = Connection(conn.kind, conn.server)
     try:
-        _, out, _ = run(other.session, "echo new connection")
+        _, out, _ = run_on_channel(other.session, "echo new connection")
         assert out == b"new connection\n"
     finally:
         other.close()

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import HAS_LIBSSH2_1_11
 from ssh2cffi import _errors, error_codes, exceptions, utils
 from ssh2cffi.knownhost import (LIBSSH2_KNOWNHOST_KEY_SSHRSA, LIBSSH2_KNOWNHOST_KEYENC_RAW,
                                 LIBSSH2_KNOWNHOST_TYPE_PLAIN)
 from ssh2cffi.session import LIBSSH2_METHOD_SIGN_ALGO, Session
 
-HAS_1_11 = utils.version(0x010B00) is not None
 # libssh2.h's LIBSSH2_KNOWNHOST_CHECK_* values (not module constants, as in ssh2-python).
 CHECK_MISMATCH, CHECK_NOTFOUND, CHECK_FAILURE = 1, 2, 3
 TYPEMASK = (LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW
@@ -79,7 +79,7 @@ def test_needs_libssh2_names_the_build():
                         "libssh2 %s" % utils.version().decode())
 
 
-@pytest.mark.skipif(HAS_1_11, reason="libssh2 >= 1.11 has LIBSSH2_METHOD_SIGN_ALGO")
+@pytest.mark.skipif(HAS_LIBSSH2_1_11, reason="libssh2 >= 1.11 has LIBSSH2_METHOD_SIGN_ALGO")
 def test_a_missing_feature_raises_the_shared_message():
     with pytest.raises(NotImplementedError) as info:
         Session().method_pref(LIBSSH2_METHOD_SIGN_ALGO, "rsa-sha2-256")

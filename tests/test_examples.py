@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from helpers import file_digest, sshd_login
+from helpers import SSHAgent, file_digest, sshd_login
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 TIMEOUT = 60
@@ -97,27 +97,15 @@ def test_scp_copy(sshd, remote_dir, tmp_path):
 
 
 @pytest.fixture
-def ssh_agent(sshd, tmp_path):
-    """An OpenSSH ssh-agent on its own socket, holding the fixture's ed25519 key."""
-    socket_path = str(tmp_path / "agent.sock")
-    proc = subprocess.Popen(["ssh-agent", "-D", "-a", socket_path],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            if os.path.exists(socket_path):
-                break
-            proc.wait(0.05) if proc.poll() is not None else threading.Event().wait(0.05)
-        env = dict(os.environ, SSH_AUTH_SOCK=socket_path)
-        subprocess.run(["ssh-add", "-q", sshd.key_paths["id_ed25519"]], env=env, check=True,
-                       capture_output=True, timeout=TIMEOUT)
-        yield socket_path
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def ssh_agent_socket(sshd, tmp_path):
+    """The socket of an OpenSSH ssh-agent holding the fixture's ed25519 key."""
+    agent = SSHAgent(tmp_path, [sshd.key_paths["id_ed25519"]])
+    yield agent.socket
+    agent.stop()
 
 
-def test_agent_auth(sshd, ssh_agent):
-    env = example_env(sshd, SSH_AUTH_SOCK=ssh_agent)
+def test_agent_auth(sshd, ssh_agent_socket):
+    env = example_env(sshd, SSH_AUTH_SOCK=ssh_agent_socket)
     del env["SSH_KEY"]
     result = run_example("agent_auth.py", env=env)
     assert result.stdout.splitlines() == [

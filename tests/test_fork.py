@@ -23,7 +23,7 @@ from ssh2cffi.sftp import LIBSSH2_FXF_CREAT, LIBSSH2_FXF_READ, LIBSSH2_FXF_TRUNC
 HOST, PORT, USER, KEY, ENDING, LAUNCH, PATH = %r
 
 
-def login():
+def authenticated_session():
     sock = socket.create_connection((HOST, PORT))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     session = Session()
@@ -33,7 +33,7 @@ def login():
     return session, sock
 
 
-def run(session, command):
+def output_of(session, command):
     channel = session.open_session()
     channel.execute(command)
     out = []
@@ -57,8 +57,8 @@ def sftp_round_trip(sftp, data):
     return b"".join(got)
 
 
-session, sock = login()
-assert run(session, "echo before") == b"before\n"
+session, sock = authenticated_session()
+assert output_of(session, "echo before") == b"before\n"
 idle_channel = session.open_session()  # inherited too, never used by the child
 sftp = session.sftp_init()
 
@@ -95,7 +95,7 @@ for round_ in range(3):
         process.join(60)
         status = process.exitcode
     assert status == (1 if ENDING == "raise" else 0), status
-    assert run(session, "echo after %%d" %% round_) == b"after %%d\n" %% round_
+    assert output_of(session, "echo after %%d" %% round_) == b"after %%d\n" %% round_
     data = os.urandom(256 * 1024 + round_)
     assert sftp_round_trip(sftp, data) == data
 sftp.unlink(PATH)

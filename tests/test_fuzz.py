@@ -24,9 +24,10 @@ TIMEOUT = 240 + EXAMPLES * 6
 
 
 @pytest.fixture(scope="module")
-def asyncssh_server():
-    """An asyncssh server of its own: the fuzzed SFTP calls leave files with
-    undecodable names in its directory, which other tests list."""
+def disposable_asyncssh_server():
+    """An asyncssh server of this module's own, not the shared asyncssh_server:
+    the fuzzed SFTP calls leave files with undecodable names in its directory,
+    which other tests list."""
     server = AsyncSSHServer()
     server.start()
     try:
@@ -37,12 +38,12 @@ def asyncssh_server():
 
 @pytest.mark.parametrize("group", GROUPS)
 @pytest.mark.parametrize("phase", PHASES)
-def test_bad_arguments_raise_python_exceptions(sshd, asyncssh_server, phase, group):
+def test_bad_arguments_raise_python_exceptions(sshd, disposable_asyncssh_server, phase, group):
     env = dict(os.environ, PYTHONPATH=HERE,
                FUZZ_SSHD_HOST=sshd.host, FUZZ_SSHD_PORT=str(sshd.port),
                FUZZ_SSHD_USER=sshd_login(sshd), FUZZ_KEY=sshd.key_paths["id_ed25519"],
-               FUZZ_ASYNC_HOST=asyncssh_server.host,
-               FUZZ_ASYNC_PORT=str(asyncssh_server.port))
+               FUZZ_ASYNC_HOST=disposable_asyncssh_server.host,
+               FUZZ_ASYNC_PORT=str(disposable_asyncssh_server.port))
     try:
         proc = subprocess.run(
             [sys.executable, os.path.join(HERE, "fuzz_driver.py"), phase, group,

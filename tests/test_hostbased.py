@@ -16,7 +16,7 @@ import pytest
 
 from helpers import connect, run_command
 from servers import PASSWORD_USER, OpenSSHServer
-from ssh2cffi import exceptions
+from ssh2cffi import error_codes, exceptions
 
 CLIENT_HOST = "client.ssh2cffi.test"
 
@@ -122,12 +122,15 @@ def test_hostbased_refused_for_an_unknown_host(hostbased):
 
 def test_hostbased_with_an_ed25519_host_key_is_refused_by_libssh2(hostbased):
     # libssh2's ed25519 signer takes a single buffer; host-based auth signs
-    # three, so libssh2 gives up (-1) before asking the server.
+    # three, so libssh2 gives up (-1, LIBSSH2_ERROR_SOCKET_NONE, which maps to
+    # SSH2Error itself) before asking the server.
     server, user, keys = hostbased
     session, sock = connect(server)
-    with pytest.raises(exceptions.SSH2Error):
+    with pytest.raises(exceptions.SSH2Error) as info:
         session.userauth_hostbased_fromfile(user, keys["ed25519"], CLIENT_HOST,
                                             publickey=keys["ed25519"] + ".pub")
+    assert type(info.value) is exceptions.SSH2Error
+    assert info.value.errcode == error_codes.LIBSSH2_ERROR_SOCKET_NONE
     assert not session.userauth_authenticated()
     session.disconnect()
     sock.close()

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from helpers import run_python, sshd_session
+from helpers import login, run_python, sshd_login
 from ssh2cffi import exceptions
 
 ITERATIONS = int(os.environ.get("SSH2CFFI_LIFETIME_ITERATIONS", "2"))
@@ -20,7 +20,7 @@ from ssh2cffi.session import Session
 HOST, PORT = os.environ["SSHD_HOST"], int(os.environ["SSHD_PORT"])
 USER, KEY = os.environ["SSHD_USER"], os.environ["SSHD_KEY"]
 
-def session():
+def authenticated_session():
     sock = socket.create_connection((HOST, PORT))
     s = Session()
     s.handshake(sock)
@@ -29,15 +29,17 @@ def session():
 """
 
 
-def child_env(sshd):
-    return {"SSHD_HOST": sshd.host, "SSHD_PORT": str(sshd.port), "SSHD_USER": sshd.user,
-            "SSHD_KEY": sshd.key_paths["id_ed25519"]}
+def child_env(sshd, user=None):
+    """Where CHILD_PRELUDE logs in: as ``user``, by default root (sshd.user)."""
+    return {"SSHD_HOST": sshd.host, "SSHD_PORT": str(sshd.port),
+            "SSHD_USER": user or sshd.user, "SSHD_KEY": sshd.key_paths["id_ed25519"]}
 
 
-def run_child(sshd, body, timeout=240):
+def run_child(sshd, body, timeout=240, user=None):
+    """Run CHILD_PRELUDE + ``body`` in a child interpreter; returns its stdout."""
     # the loops grow with ITERATIONS (scripts/stress.sh raises it): so does the bound
     timeout = max(timeout, 60 * ITERATIONS)
-    result = run_python(CHILD_PRELUDE + body, timeout=timeout, env=child_env(sshd))
+    result = run_python(CHILD_PRELUDE + body, timeout=timeout, env=child_env(sshd, user))
     assert result.returncode == 0, "child died (%d): %s" % (result.returncode,
                                                              result.stderr[-3000:])
     return result.stdout
@@ -48,7 +50,7 @@ def test_every_drop_order_of_a_session_and_its_channels(sshd):
 orders = 0
 for order in itertools.permutations(range(4)):
     for _ in range(%d):
-        s, sock = session()
+        s, sock = authenticated_session()
         objects = [s] + [s.open_session() for _ in range(3)]
         for index, chan in enumerate(objects[1:]):
             if index != 1:        # one channel never runs anything
@@ -70,7 +72,7 @@ print(orders)
 def test_reference_cycles_collected_in_any_order(sshd):
     out = run_child(sshd, """
 for _ in range(%d):
-    s, sock = session()
+    s, sock = authenticated_session()
     chan = s.open_session()
     chan.execute("echo cycle")
     holder = [s, chan]
@@ -87,7 +89,7 @@ def test_disconnect_then_drop_everything_in_every_order(sshd):
     out = run_child(sshd, """
 count = 0
 for order in itertools.permutations(range(3)):
-    s, sock = session()
+    s, sock = authenticated_session()
     objects = [s, s.open_session(), s.open_session()]
     objects[1].execute("echo x")
     s.disconnect()
@@ -103,7 +105,7 @@ print(count)
 
 
 def test_channel_keeps_working_after_the_session_object_is_dropped(sshd):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     channel = session.open_session()
     channel.execute("echo still here")
     del session
@@ -115,7 +117,7 @@ def test_channel_keeps_working_after_the_session_object_is_dropped(sshd):
 
 
 def test_use_after_disconnect_raises_for_every_channel_method(sshd):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     channel = session.open_session()
     session.disconnect()
     sock.close()
@@ -131,14 +133,14 @@ def test_dropping_a_channel_of_a_dead_session_never_touches_a_reused_descriptor(
     # descriptor that now belongs to the new connection.
     out = run_child(sshd, """
 for _ in range(%d):
-    s1, sock1 = session()
+    s1, sock1 = authenticated_session()
     old = s1.open_session()
     old.execute("sleep 0")
     fd = sock1.fileno()
     s1.disconnect()
     sock1.close()
     del s1
-    s2, sock2 = session()   # usually gets the same descriptor number
+    s2, sock2 = authenticated_session()   # usually gets the same descriptor number
     s2.set_timeout(10000)
     del old                 # frees the dead session: no I/O, no fcntl on fd
     gc.collect()
@@ -154,7 +156,7 @@ print("ok")
 
 def test_session_dropped_without_disconnect_leaves_socket_usable_flags(sshd):
     # After the session is freed, the socket's blocking mode is restored.
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     assert sock.getblocking() is True
     assert os.get_blocking(sock.fileno()) is False  # libssh2 needs non-blocking
     del session
@@ -164,7 +166,7 @@ def test_session_dropped_without_disconnect_leaves_socket_usable_flags(sshd):
 
 
 def test_many_channels_dropped_on_one_session_are_freed(sshd):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     for index in range(50):
         channel = session.open_session()
         channel.execute("echo %d" % index)
@@ -188,3 +190,34 @@ def test_objects_built_without_pointers_are_safe():
             channel.read()
         del channel
     gc.collect()
+
+
+def test_drop_orders_with_trace_and_x11_callbacks(sshd):
+    # A session with trace output (where available) and an X11 callback, its
+    # channels, the socket and a logging handler, dropped in every order: libssh2
+    # may trace while it frees, after the Session object is gone.
+    out = run_child(sshd, """
+import logging
+logging.basicConfig(level=logging.DEBUG, filename=os.devnull)
+for order in itertools.permutations(range(4)):
+    sock = socket.create_connection((HOST, PORT))
+    s = Session()
+    if Session.trace_supported():
+        s.set_trace(-1)
+    s.handshake(sock)
+    s.userauth_publickey_fromfile(USER, KEY)
+    s.set_x11_callback(lambda channel, host, port: None)
+    chans = [s.open_session(), s.open_session()]
+    chans[0].x11_req(0)
+    chans[0].execute("echo hi")
+    objects = [s, chans[0], chans[1], sock]
+    del s, chans
+    for position in order:
+        if position == 3:
+            objects[3].close()
+        objects[position] = None
+        gc.collect()
+gc.collect()
+print("ok")
+""", user=sshd_login(sshd))
+    assert out.strip() == "ok"

@@ -38,7 +38,7 @@ def rss():
     with open("/proc/self/statm") as fobj:
         return int(fobj.read().split()[1]) * PAGE
 
-def session(kind="sshd"):
+def authenticated_session(kind="sshd"):
     sock = socket.create_connection((HOST, PORT if kind == "sshd" else ASYNC_PORT))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed ACKs
     s = Session()
@@ -96,7 +96,7 @@ def test_channel_cycles_on_one_session_do_not_leak(sshd, asyncssh_server):
     # shell per channel, which would make the loop 10 times slower)
     figures = run_loop(sshd, asyncssh_server, """
 # channel open/exec/read/close
-s, sock = session("asyncssh")
+s, sock = authenticated_session("asyncssh")
 def one(i):
     chan = s.open_session()
     chan.execute("echo %d" % i)
@@ -115,7 +115,7 @@ sock.close()
 def test_sftp_cycles_on_one_session_do_not_leak(sshd, asyncssh_server):
     figures = run_loop(sshd, asyncssh_server, """
 # SFTP open/read/close
-s, sock = session()
+s, sock = authenticated_session()
 sftp = s.sftp_init()
 path = os.environ["SSHD_KEY"] + ".pub"
 with open(path, "rb") as fobj:
@@ -136,7 +136,7 @@ def test_session_cycles_do_not_leak(sshd, asyncssh_server):
     figures = run_loop(sshd, asyncssh_server, """
 # session connect/auth/disconnect
 def one(i):
-    s, sock = session()
+    s, sock = authenticated_session()
     assert s.userauth_authenticated()
     s.disconnect()
     sock.close()

@@ -10,7 +10,7 @@ import select
 
 import pytest
 
-from helpers import asyncssh_session, connect, run_python
+from helpers import connect, login, run_python
 from ssh2cffi import exceptions
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
 from ssh2cffi.publickey import PublicKeyAttribute, PublicKeyList, PublicKeySystem
@@ -26,7 +26,7 @@ def server(asyncssh_server):
 
 @pytest.fixture
 def pks(server):
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     system = session.publickey_init()
     yield system
     session.disconnect()
@@ -109,7 +109,7 @@ def test_a_long_list_arriving_in_many_packets(server, pks):
 def test_keys_persist_across_sessions(server, pks, user_keys):
     name, blob = user_keys[2]
     pks.add(name, blob, 0, [])
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     other = session.publickey_init()
     assert [(key.name, key.blob) for key in other.list_fetch()] == [(name, blob)]
     assert other.shutdown() == 0
@@ -118,7 +118,7 @@ def test_keys_persist_across_sessions(server, pks, user_keys):
 
 
 def test_non_blocking_calls_return_eagain_until_done(server, user_keys):
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     pks = session.publickey_init()
     session.set_blocking(False)
 
@@ -144,7 +144,7 @@ def test_non_blocking_calls_return_eagain_until_done(server, user_keys):
 
 
 def test_shutdown_then_the_session_goes_on(server):
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     pks = session.publickey_init()
     pks.list_fetch()
     assert pks.shutdown() == 0
@@ -165,12 +165,12 @@ def test_shutdown_and_drop_never_double_free(asyncssh_server):
     result = run_python("""
 import gc
 from servers import AsyncSSHServer
-from helpers import asyncssh_session
+from helpers import login
 
 server = AsyncSSHServer().start()
 try:
     for index in range(20):
-        session, sock = asyncssh_session(server)
+        session, sock, _user = login("asyncssh", server)
         pks = session.publickey_init()
         pks.add(b"ssh-ed25519", b"blob", 1, [])
         pks.list_fetch()
@@ -192,7 +192,7 @@ print("ok")
 
 
 def test_dropped_system_is_shut_down_at_the_next_session_call(server):
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     pks = session.publickey_init()
     pks.list_fetch()
     del pks
@@ -245,7 +245,7 @@ def test_add_checks_its_attributes(pks):
 
 
 def test_use_after_disconnect_raises(server):
-    session, sock = asyncssh_session(server)
+    session, sock, _user = login("asyncssh", server)
     pks = session.publickey_init()
     session.disconnect()
     sock.close()

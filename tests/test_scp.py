@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import gc
 import os
-import pwd
-import shutil
 import stat
-import tempfile
 import time
 
 import pytest
 
-from ssh2cffi import exceptions, utils
+from helpers import NB_DEADLINE, WorkDirConnection, digest, file_digest, read_exactly
+from ssh2cffi import exceptions
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SCP_PROTOCOL
 from ssh2cffi.fileinfo import FileInfo
-from helpers import NB_DEADLINE, digest, file_digest, login, until_ready
 from ssh2cffi.session import Session
 from ssh2cffi.statinfo import StatInfo
 
@@ -42,44 +39,13 @@ ST_FIELDS = ("st_size", "st_mode", "st_ino", "st_nlink", "st_uid", "st_gid", "st
 FILLED = ("st_size", "st_mode", "st_atime", "st_mtime")
 
 
-class Conn:
-    def __init__(self, server, user, session, sock, root):
-        self.server = server
-        self.user = user
-        self.session = session
-        self.sock = sock
-        self.root = root
-
-    @property
-    def uid(self):
-        return pwd.getpwnam(self.user).pw_uid
-
-    def path(self, name):
-        return os.path.join(self.root, name)
-
-    def wait(self):
-        utils.wait_socket(self.sock, self.session, 1)
-
-    def nb(self, call, *args):
-        return until_ready(self.sock, self.session, call, *args)
-
-
 @pytest.fixture
-def conn(sshd):
-    session, sock, user = login("sshd", sshd)
-    root = tempfile.mkdtemp(prefix="scp-", dir=sshd.dir)
-    try:
-        entry = pwd.getpwnam(user)
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        os.chmod(root, 0o755)
-        yield Conn(sshd, user, session, sock, root)
-        session.set_blocking(True)
-        session.disconnect()
-    finally:
-        sock.close()
-        shutil.rmtree(root, ignore_errors=True)
-
-
+def sshd_scp_conn(sshd):
+    """A helpers.WorkDirConnection to the OpenSSH server (the asyncssh server
+    has no SCP); its ``path()`` names a file both there and on this machine."""
+    conn = WorkDirConnection("sshd", sshd, prefix="scp-")
+    yield conn
+    conn.close()
 
 
 def send_file(conn, path, data, mode=0o640, mtime=MTIME, atime=ATIME):
@@ -97,20 +63,6 @@ def send_file(conn, path, data, mode=0o640, mtime=MTIME, atime=ATIME):
     assert chan.wait_closed() == 0
     assert chan.get_exit_status() == 0
     return chan
-
-
-def read_exactly(chan, size, chunk=65536):
-    """Exactly ``size`` bytes of file data from an scp_recv channel."""
-    chunks = []
-    got = 0
-    while got < size:
-        rc, data = chan.read(min(chunk, size - got))
-        assert rc > 0, "the channel ended after %d of %d bytes" % (got, size)
-        assert rc == len(data)
-        chunks.append(data)
-        got += rc
-    assert got == size
-    return b"".join(chunks)
 
 
 def finish_recv(chan):
@@ -141,24 +93,24 @@ def check_info(info, cls, size, mode, mtime, atime):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", SIZES)
-def test_scp_send64_then_recv2(conn, size):
+def test_scp_send64_then_recv2(sshd_scp_conn, size):
     data = os.urandom(size)
-    path = conn.path("file.bin")
-    send_file(conn, path, data)
+    path = sshd_scp_conn.path("file.bin")
+    send_file(sshd_scp_conn, path, data)
     st = os.stat(path)
     assert st.st_size == size
     assert st.st_mode == 0o100640
     assert (st.st_mtime, st.st_atime) == (MTIME, ATIME)    # scp -p applied them
-    assert st.st_uid == conn.uid
+    assert st.st_uid == sshd_scp_conn.uid
     assert file_digest(path) == digest(data)
     # (reading the file moved its atime on: relatime)
     st = os.stat(path)
 
-    result = conn.session.scp_recv2(path)
+    result = sshd_scp_conn.session.scp_recv2(path)
     assert isinstance(result, tuple) and len(result) == 2
     chan, info = result
     assert isinstance(chan, Channel)
-    assert chan.session is conn.session
+    assert chan.session is sshd_scp_conn.session
     check_info(info, FileInfo, size, stat.S_IMODE(st.st_mode), MTIME, int(st.st_atime))
     received = read_exactly(chan, info.st_size)
     assert digest(received) == digest(data)
@@ -166,25 +118,25 @@ def test_scp_send64_then_recv2(conn, size):
 
 
 @pytest.mark.parametrize("size", [0, 65537])
-def test_scp_recv_statinfo(conn, size):
+def test_scp_recv_statinfo(sshd_scp_conn, size):
     data = os.urandom(size)
-    path = conn.path("old-api.bin")
+    path = sshd_scp_conn.path("old-api.bin")
     with open(path, "wb") as fobj:
         fobj.write(data)
     os.chmod(path, 0o604)
     os.utime(path, (ATIME, MTIME))
-    chan, info = conn.session.scp_recv(path)
+    chan, info = sshd_scp_conn.session.scp_recv(path)
     assert isinstance(chan, Channel)
     check_info(info, StatInfo, size, 0o604, MTIME, ATIME)
     assert digest(read_exactly(chan, info.st_size, 1000)) == digest(data)
     finish_recv(chan)
 
 
-def test_scp_send_older_api(conn):
+def test_scp_send_older_api(sshd_scp_conn):
     data = os.urandom(100000)
-    path = conn.path("send.bin")
+    path = sshd_scp_conn.path("send.bin")
     before = time.time()
-    chan = conn.session.scp_send(path, 0o600, len(data))
+    chan = sshd_scp_conn.session.scp_send(path, 0o600, len(data))
     assert isinstance(chan, Channel)
     assert chan.write(data)[1] == len(data)
     assert chan.write(b"\0") == (1, 1)
@@ -198,30 +150,30 @@ def test_scp_send_older_api(conn):
     # no times were sent: the file has the time it was written
     assert before - 5 <= st.st_mtime <= time.time() + 5
     st = os.stat(path)
-    chan, info = conn.session.scp_recv2(path)
+    chan, info = sshd_scp_conn.session.scp_recv2(path)
     check_info(info, FileInfo, len(data), 0o600, int(st.st_mtime), int(st.st_atime))
     assert digest(read_exactly(chan, len(data))) == digest(data)
     finish_recv(chan)
 
 
-def test_scp_send64_float_times_and_bytes_path(conn):
+def test_scp_send64_float_times_and_bytes_path(sshd_scp_conn):
     # ssh2-python's tests pass os.stat() floats: they are truncated
-    path = conn.path("floats.bin")
-    send_file(conn, path.encode(), b"abc", 0o644, MTIME + 0.75, ATIME + 0.25)
+    path = sshd_scp_conn.path("floats.bin")
+    send_file(sshd_scp_conn, path.encode(), b"abc", 0o644, MTIME + 0.75, ATIME + 0.25)
     st = os.stat(path)
     assert (st.st_mtime, st.st_atime) == (MTIME, ATIME)
-    chan, info = conn.session.scp_recv2(path.encode())
+    chan, info = sshd_scp_conn.session.scp_recv2(path.encode())
     check_info(info, FileInfo, 3, 0o644, MTIME, ATIME)
     assert read_exactly(chan, 3) == b"abc"
     finish_recv(chan)
 
 
-def test_scp_send_without_end_byte(conn):
+def test_scp_send_without_end_byte(sshd_scp_conn):
     # the data all arrives, but scp, still waiting for the zero byte, sees
     # EOF instead and fails (so -p times are not applied)
     data = os.urandom(65537)
-    path = conn.path("no-end.bin")
-    chan = conn.session.scp_send64(path, 0o640, len(data), MTIME, ATIME)
+    path = sshd_scp_conn.path("no-end.bin")
+    chan = sshd_scp_conn.session.scp_send64(path, 0o640, len(data), MTIME, ATIME)
     assert chan.write(data)[1] == len(data)
     assert chan.send_eof() == 0
     assert chan.wait_eof() == 0
@@ -231,12 +183,12 @@ def test_scp_send_without_end_byte(conn):
     assert os.stat(path).st_mtime != MTIME
 
 
-def test_scp_recv_without_answer(conn):
+def test_scp_recv_without_answer(sshd_scp_conn):
     data = os.urandom(1000)
-    path = conn.path("no-answer.bin")
+    path = sshd_scp_conn.path("no-answer.bin")
     with open(path, "wb") as fobj:
         fobj.write(data)
-    chan, info = conn.session.scp_recv2(path)
+    chan, info = sshd_scp_conn.session.scp_recv2(path)
     assert read_exactly(chan, info.st_size) == data
     assert chan.read() == (1, b"\0")
     # no answer: scp sees EOF instead and fails
@@ -245,17 +197,17 @@ def test_scp_recv_without_answer(conn):
     assert chan.wait_closed() == 0
     assert chan.get_exit_status() != 0
     # the session is fine afterwards
-    chan, info = conn.session.scp_recv2(path)
+    chan, info = sshd_scp_conn.session.scp_recv2(path)
     assert read_exactly(chan, info.st_size) == data
     finish_recv(chan)
 
 
-def test_scp_several_files_on_one_session(conn):
-    files = {conn.path("f%d.bin" % index): os.urandom(index * 1000) for index in range(5)}
+def test_scp_several_files_on_one_session(sshd_scp_conn):
+    files = {sshd_scp_conn.path("f%d.bin" % index): os.urandom(index * 1000) for index in range(5)}
     for path, data in files.items():
-        send_file(conn, path, data)
+        send_file(sshd_scp_conn, path, data)
     for path, data in files.items():
-        chan, info = conn.session.scp_recv2(path)
+        chan, info = sshd_scp_conn.session.scp_recv2(path)
         assert info.st_size == len(data)
         assert read_exactly(chan, info.st_size, 4096) == data
         finish_recv(chan)
@@ -263,11 +215,11 @@ def test_scp_several_files_on_one_session(conn):
     gc.collect()
 
 
-def test_scp_nonblocking(conn):
+def test_scp_nonblocking(sshd_scp_conn):
     data = os.urandom(1024 * 1024)
-    path = conn.path("nb.bin")
-    conn.session.set_blocking(False)
-    chan = conn.nb(conn.session.scp_send64, path, 0o640, len(data), MTIME, ATIME)
+    path = sshd_scp_conn.path("nb.bin")
+    sshd_scp_conn.session.set_blocking(False)
+    chan = sshd_scp_conn.nb(sshd_scp_conn.session.scp_send64, path, 0o640, len(data), MTIME, ATIME)
     assert isinstance(chan, Channel)
     sent = 0
     deadline = time.monotonic() + NB_DEADLINE
@@ -277,15 +229,15 @@ def test_scp_nonblocking(conn):
         sent += written
         if rc == EAGAIN:
             assert time.monotonic() < deadline
-            conn.wait()
+            sshd_scp_conn.wait()
     for call in (chan.send_eof, chan.wait_eof, chan.wait_closed):
-        assert conn.nb(call) == 0
+        assert sshd_scp_conn.nb(call) == 0
     assert chan.get_exit_status() == 0
     assert os.stat(path).st_atime == ATIME
     assert file_digest(path) == digest(data)
     atime = int(os.stat(path).st_atime)
 
-    result = conn.nb(conn.session.scp_recv2, path)
+    result = sshd_scp_conn.nb(sshd_scp_conn.session.scp_recv2, path)
     chan, info = result
     check_info(info, FileInfo, len(data), 0o640, MTIME, atime)
     chunks, got = [], 0
@@ -293,13 +245,13 @@ def test_scp_nonblocking(conn):
         rc, chunk = chan.read(min(65536, len(data) - got))
         if rc == EAGAIN:
             assert time.monotonic() < deadline
-            conn.wait()
+            sshd_scp_conn.wait()
             continue
         assert rc == len(chunk) > 0
         chunks.append(chunk)
         got += rc
     assert digest(b"".join(chunks)) == digest(data)
-    conn.session.set_blocking(True)
+    sshd_scp_conn.session.set_blocking(True)
     finish_recv(chan)
 
 
@@ -307,74 +259,75 @@ def test_scp_nonblocking(conn):
 # errors
 # ---------------------------------------------------------------------------
 
-def test_scp_recv2_missing_file(conn):
-    path = conn.path("missing.bin")
+def test_scp_recv2_missing_file(sshd_scp_conn):
+    path = sshd_scp_conn.path("missing.bin")
     with pytest.raises(exceptions.SCPProtocolError) as info:
-        conn.session.scp_recv2(path)
+        sshd_scp_conn.session.scp_recv2(path)
     assert info.value.errcode == LIBSSH2_ERROR_SCP_PROTOCOL
-    assert conn.session.last_errno() == LIBSSH2_ERROR_SCP_PROTOCOL
+    assert sshd_scp_conn.session.last_errno() == LIBSSH2_ERROR_SCP_PROTOCOL
     with pytest.raises(exceptions.SCPProtocolError):
-        conn.session.scp_recv(path)
+        sshd_scp_conn.session.scp_recv(path)
     # the session goes on
-    send_file(conn, path, b"now it exists")
-    chan, info = conn.session.scp_recv2(path)
+    send_file(sshd_scp_conn, path, b"now it exists")
+    chan, info = sshd_scp_conn.session.scp_recv2(path)
     assert read_exactly(chan, info.st_size) == b"now it exists"
     finish_recv(chan)
 
 
-def test_scp_recv2_directory_fails(conn):
+def test_scp_recv2_directory_fails(sshd_scp_conn):
     with pytest.raises(exceptions.SCPProtocolError):
-        conn.session.scp_recv2(conn.root)
+        sshd_scp_conn.session.scp_recv2(sshd_scp_conn.remote_root)
 
 
-def test_scp_send64_into_missing_directory(conn):
+def test_scp_send64_into_missing_directory(sshd_scp_conn):
     with pytest.raises(exceptions.SCPProtocolError) as info:
-        conn.session.scp_send64(conn.path("no-dir/file"), 0o644, 1, MTIME, ATIME)
+        sshd_scp_conn.session.scp_send64(sshd_scp_conn.path("no-dir/file"), 0o644, 1, MTIME, ATIME)
     assert info.value.errcode == LIBSSH2_ERROR_SCP_PROTOCOL
     with pytest.raises(exceptions.SCPProtocolError):
-        conn.session.scp_send(conn.path("no-dir/file"), 0o644, 1)
-    assert not os.path.exists(conn.path("no-dir"))
+        sshd_scp_conn.session.scp_send(sshd_scp_conn.path("no-dir/file"), 0o644, 1)
+    assert not os.path.exists(sshd_scp_conn.path("no-dir"))
 
 
-def test_scp_permission_denied(conn):
-    if conn.user == "root":
+def test_scp_permission_denied(sshd_scp_conn):
+    if sshd_scp_conn.user == "root":
         pytest.skip("needs the unprivileged ssh2cffi account")
-    secret = conn.path("secret")
+    secret = sshd_scp_conn.path("secret")
     with open(secret, "wb") as fobj:
         fobj.write(b"root only")
     os.chmod(secret, 0o600)                  # owned by root (this process)
     with pytest.raises(exceptions.SCPProtocolError):
-        conn.session.scp_recv2(secret)
-    os.mkdir(conn.path("root-dir"), 0o755)
+        sshd_scp_conn.session.scp_recv2(secret)
+    os.mkdir(sshd_scp_conn.path("root-dir"), 0o755)
     with pytest.raises(exceptions.SCPProtocolError):
-        conn.session.scp_send64(conn.path("root-dir/file"), 0o644, 1, 0, 0)
+        sshd_scp_conn.session.scp_send64(sshd_scp_conn.path("root-dir/file"), 0o644, 1, 0, 0)
 
 
-def test_scp_arguments(conn):
+def test_scp_arguments(sshd_scp_conn):
     with pytest.raises(TypeError):
-        conn.session.scp_recv2(None)
+        sshd_scp_conn.session.scp_recv2(None)
     with pytest.raises(TypeError):
-        conn.session.scp_send64(conn.path("x"), None, 1, 0, 0)
-    assert not os.path.exists(conn.path("x"))
+        sshd_scp_conn.session.scp_send64(sshd_scp_conn.path("x"), None, 1, 0, 0)
+    assert not os.path.exists(sshd_scp_conn.path("x"))
 
 
-def test_scp_after_disconnect(conn):
-    path = conn.path("disc.bin")
-    send_file(conn, path, b"x")
-    assert conn.session.disconnect() == 0
-    for call in (lambda: conn.session.scp_recv2(path),
-                 lambda: conn.session.scp_recv(path),
-                 lambda: conn.session.scp_send64(path, 0o644, 1, 0, 0),
-                 lambda: conn.session.scp_send(path, 0o644, 1)):
+def test_scp_after_disconnect(sshd_scp_conn):
+    path = sshd_scp_conn.path("disc.bin")
+    send_file(sshd_scp_conn, path, b"x")
+    assert sshd_scp_conn.session.disconnect() == 0
+    for call in (lambda: sshd_scp_conn.session.scp_recv2(path),
+                 lambda: sshd_scp_conn.session.scp_recv(path),
+                 lambda: sshd_scp_conn.session.scp_send64(path, 0o644, 1, 0, 0),
+                 lambda: sshd_scp_conn.session.scp_send(path, 0o644, 1)):
         with pytest.raises(exceptions.SocketDisconnectError):
             call()
 
 
 def test_scp_without_session():
+    # no connection: libssh2 fails to send the channel-open request
     session = Session()
-    with pytest.raises(exceptions.SSH2Error):
+    with pytest.raises(exceptions.SocketSendError):
         session.scp_recv2("/etc/hostname")
-    with pytest.raises(exceptions.SSH2Error):
+    with pytest.raises(exceptions.SocketSendError):
         session.scp_send64("/tmp/x", 0o644, 1, 0, 0)
 
 

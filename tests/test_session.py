@@ -1,12 +1,22 @@
-"""Session against the real OpenSSH sshd and the asyncssh server."""
+"""Session against the real OpenSSH sshd and the asyncssh server: handshake,
+authentication, banners (the server's, and the one we send), host keys and
+method preferences (LIBSSH2_METHOD_SIGN_ALGO included), flags, modes,
+timeouts, keepalives, errors and disconnect.
+
+Features that need libssh2 >= 1.11.0 are skipped on 1.10, where a test checks
+their NotImplementedError instead.
+"""
 import base64
 import hashlib
+import os
+import re
 import socket
 import time
 
 import pytest
 
-from helpers import asyncssh_session, connect, run_command, sshd_session
+from helpers import (HAS_LIBSSH2_1_11, connect, login, logout, needs_libssh2_1_11,
+                     only_libssh2_1_10, run_command, sshd_login)
 from ssh2cffi import error_codes, exceptions, utils
 from ssh2cffi.session import (LIBSSH2_FLAG_COMPRESS, LIBSSH2_FLAG_SIGPIPE,
                               LIBSSH2_HOSTKEY_HASH_MD5, LIBSSH2_HOSTKEY_HASH_SHA1,
@@ -15,16 +25,9 @@ from ssh2cffi.session import (LIBSSH2_FLAG_COMPRESS, LIBSSH2_FLAG_SIGPIPE,
                               LIBSSH2_METHOD_COMP_CS, LIBSSH2_METHOD_CRYPT_CS,
                               LIBSSH2_METHOD_CRYPT_SC,
                               LIBSSH2_METHOD_HOSTKEY, LIBSSH2_METHOD_KEX,
+                              LIBSSH2_METHOD_SIGN_ALGO,
                               LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND,
                               FlagType, MethodType, Session)
-
-LIBSSH2_111 = utils.version(0x010B00) is not None
-
-
-def close(session, sock):
-    session.disconnect()
-    sock.close()
-
 
 # -- construction and handshake ------------------------------------------------
 def test_session_ignores_constructor_arguments_like_ssh2_python():
@@ -39,7 +42,7 @@ def test_handshake_with_socket_object_and_with_fd(sshd):
         assert session.handshake(sock.fileno() if use_fd else sock) == 0
         assert session.sock == (sock.fileno() if use_fd else sock)
         assert session.userauth_authenticated() is False
-        close(session, sock)
+        logout(session, sock)
 
 
 def test_handshake_rejects_bad_sockets():
@@ -85,8 +88,13 @@ def test_handshake_with_a_peer_that_is_not_ssh_raises():
     peer.close()
     session = Session()
     session.set_timeout(5000)
-    with pytest.raises(exceptions.SSH2Error) as info:
+    # "Failed getting banner": libssh2 1.11 reports the peer's hang-up as such
+    # (LIBSSH2_ERROR_SOCKET_DISCONNECT), 1.10 as LIBSSH2_ERROR_BANNER_RECV
+    expected = (exceptions.SocketDisconnectError if HAS_LIBSSH2_1_11
+                else exceptions.BannerRecvError)
+    with pytest.raises(expected) as info:
         session.handshake(client)
+    assert type(info.value) is expected
     assert info.value.errcode < 0 and str(info.value)
     client.close()
     listener.close()
@@ -97,7 +105,7 @@ def test_userauth_list(sshd):
     session, sock = connect(sshd)
     methods = session.userauth_list(sshd.user)
     assert "publickey" in methods and all(isinstance(m, str) for m in methods)
-    close(session, sock)
+    logout(session, sock)
 
 
 @pytest.mark.parametrize("key", ["id_ed25519", "id_ecdsa", "id_rsa"])
@@ -107,7 +115,7 @@ def test_publickey_fromfile(sshd, key):
     assert session.userauth_authenticated()
     out, _err, status = run_command(session, "echo ok")  # root's shell rc may write to stderr
     assert (out, status) == (b"ok\n", 0)
-    close(session, sock)
+    logout(session, sock)
 
 
 @pytest.mark.parametrize("key", ["id_ed25519_pass", "id_rsa_pass"])
@@ -117,7 +125,7 @@ def test_publickey_fromfile_with_passphrase_and_public_key(sshd, key):
     assert session.userauth_publickey_fromfile(
         sshd.user, path, passphrase=sshd.passphrase, publickey=path + ".pub") == 0
     assert session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_publickey_fromfile_errors(sshd, tmp_path):
@@ -125,16 +133,17 @@ def test_publickey_fromfile_errors(sshd, tmp_path):
     with pytest.raises(exceptions.FileError) as info:
         session.userauth_publickey_fromfile(sshd.user, str(tmp_path / "missing"))
     assert info.value.errcode == error_codes.LIBSSH2_ERROR_FILE
-    with pytest.raises(exceptions.SSH2Error) as info:
+    with pytest.raises(exceptions.FileError) as info:  # the key file cannot be decrypted
         session.userauth_publickey_fromfile(sshd.user, sshd.key_paths["id_rsa_pass"],
                                             passphrase="wrong passphrase")
+    assert info.value.errcode == error_codes.LIBSSH2_ERROR_FILE
     assert "wrong passphrase" not in str(info.value)  # secrets never in messages
     with pytest.raises(exceptions.AuthenticationError):
         session.userauth_publickey_fromfile("nosuchuser", sshd.key_paths["id_ed25519"])
     with pytest.raises(TypeError, match="privatekey"):
         session.userauth_publickey_fromfile(sshd.user, 42)
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_publickey_frommemory(sshd):
@@ -149,14 +158,14 @@ def test_publickey_frommemory(sshd):
             sshd.user, private, passphrase=passphrase,
             publickeyfiledata=public if key != "id_ed25519" else None) == 0
         assert session.userauth_authenticated()
-        close(session, sock)
+        logout(session, sock)
 
 
 def test_publickey_frommemory_rejects_str_key(sshd):
     session, sock = connect(sshd)
     with pytest.raises(TypeError, match="privatekeyfiledata"):
         session.userauth_publickey_frommemory(sshd.user, "not bytes")
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_userauth_publickey_with_sign_callback(sshd):
@@ -174,7 +183,7 @@ def test_userauth_publickey_with_sign_callback(sshd):
     session, sock = connect(sshd)
     assert session.userauth_publickey(sshd.user, blob, sign) == 0
     assert session.userauth_authenticated() and len(signed) == 1
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_userauth_publickey_sign_callback_errors_propagate(sshd):
@@ -190,7 +199,7 @@ def test_userauth_publickey_sign_callback_errors_propagate(sshd):
     with pytest.raises(TypeError, match="sign_callback"):
         session.userauth_publickey(sshd.user, blob)
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_password_auth_sshd(sshd):
@@ -198,7 +207,7 @@ def test_password_auth_sshd(sshd):
     session, sock = connect(sshd)
     assert session.userauth_password(sshd.password_user, sshd.password) == 0
     assert run_command(session, "whoami") == (sshd.password_user.encode() + b"\n", b"", 0)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_password_auth_asyncssh_and_wrong_password(asyncssh_server):
@@ -211,7 +220,7 @@ def test_password_auth_asyncssh_and_wrong_password(asyncssh_server):
     assert "Authentication failed" in session.last_error()
     assert session.last_errno() == error_codes.LIBSSH2_ERROR_AUTHENTICATION_FAILED
     assert session.userauth_password(b"user", b"pass") == 0
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_keyboard_interactive_callback_two_prompts(asyncssh_server):
@@ -228,14 +237,14 @@ def test_keyboard_interactive_callback_two_prompts(asyncssh_server):
     name, instruction, prompts = calls[0]
     assert isinstance(name, bytes) and isinstance(instruction, bytes)
     assert prompts == ["Password: ", "Code: "]
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_keyboard_interactive_password(asyncssh_server):
     session, sock = connect(asyncssh_server)
     assert session.userauth_keyboardinteractive("kbd1", "pass") == 0
     assert session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_keyboard_interactive_failures(asyncssh_server):
@@ -253,16 +262,99 @@ def test_keyboard_interactive_failures(asyncssh_server):
     with pytest.raises(TypeError):
         session.userauth_keyboardinteractive_callback("kbd1", "not callable")
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_hostbased_auth_refused(sshd):
+    # libssh2 cannot sign a host-based request with an ed25519 key: it gives
+    # up with -1 (LIBSSH2_ERROR_SOCKET_NONE, raised as SSH2Error itself) before
+    # asking the server (test_hostbased.py has the server's side)
     session, sock = connect(sshd)
-    with pytest.raises(exceptions.SSH2Error):
+    with pytest.raises(exceptions.SSH2Error) as info:
         session.userauth_hostbased_fromfile(sshd.user, sshd.key_paths["id_ed25519"],
                                             "localhost")
+    assert type(info.value) is exceptions.SSH2Error
+    assert info.value.errcode == error_codes.LIBSSH2_ERROR_SOCKET_NONE
     assert not session.userauth_authenticated()
-    close(session, sock)
+    logout(session, sock)
+
+
+# -- banners ------------------------------------------------------------------------------
+@needs_libssh2_1_11
+def test_userauth_banner_asyncssh(asyncssh_server):
+    # (OpenSSH sends no banner unless configured to: the asyncssh server does)
+    session, sock = connect(asyncssh_server)
+    try:
+        assert session.userauth_banner() is None  # nothing asked yet
+        assert "password" in session.userauth_list("user")
+        assert session.userauth_banner() == asyncssh_server.banner
+        assert session.userauth_password("user", "pass") == 0
+        assert session.userauth_banner() == asyncssh_server.banner
+    finally:
+        logout(session, sock)
+
+
+@needs_libssh2_1_11
+def test_userauth_banner_none_from_sshd(sshd):
+    session, sock = connect(sshd)
+    try:
+        assert session.userauth_list("nobody") is not None
+        assert session.userauth_banner() is None
+    finally:
+        logout(session, sock)
+
+
+@only_libssh2_1_10
+def test_userauth_banner_needs_1_11(asyncssh_server):
+    session, sock = connect(asyncssh_server)
+    try:
+        session.userauth_list("user")
+        with pytest.raises(NotImplementedError, match=r"libssh2 >= 1\.11\.0"):
+            session.userauth_banner()
+    finally:
+        logout(session, sock)
+
+
+def sshd_log_after(sshd, offset, needle, deadline=10):
+    """The sshd log from byte ``offset`` on, once it contains ``needle``
+    (sshd writes it asynchronously) or ``deadline`` seconds have passed."""
+    end = time.monotonic() + deadline
+    while True:
+        with open(sshd.log_path, "rb") as fobj:
+            fobj.seek(offset)
+            text = fobj.read().decode("utf-8", "replace")
+        if needle in text or time.monotonic() > end:
+            return text
+        time.sleep(0.05)
+
+
+def test_banner_set_is_what_the_server_sees(sshd):
+    marker = "ssh2cffi_issue9_%d" % os.getpid()
+    offset = os.path.getsize(sshd.log_path)
+    session = Session()
+    assert session.banner_get() is None  # before the handshake
+    assert session.banner_set("SSH-2.0-" + marker) == 0
+    sock = sshd.connect_socket()
+    try:
+        session.handshake(sock)
+        assert session.banner_get().startswith("SSH-2.0-OpenSSH_")
+        session.userauth_publickey_fromfile(sshd_login(sshd), sshd.key_paths["id_ed25519"])
+        assert session.userauth_authenticated()
+    finally:
+        logout(session, sock)
+    assert "remote software version " + marker in sshd_log_after(sshd, offset, marker)
+
+
+def test_banner_set_bad_arguments():
+    session = Session()
+    for bad in ("hello", "SSH-2.0-", "SSH-1.99-x", "SSH-2.0-a\r\nb", "SSH-2.0-" + "x" * 300):
+        with pytest.raises(ValueError):
+            session.banner_set(bad)
+    with pytest.raises(ValueError):
+        session.banner_set("SSH-2.0-a\0b")
+    with pytest.raises(TypeError):
+        session.banner_set(22)
+    assert session.banner_set(b"SSH-2.0-bytes_ok") == 0
 
 
 # -- host key and algorithms ------------------------------------------------------
@@ -282,7 +374,7 @@ def test_hostkey_and_hashes_match_the_servers_key(sshd):
     assert session.hostkey_hash(LIBSSH2_HOSTKEY_HASH_SHA256) == hashlib.sha256(key).digest()
     with pytest.raises(ValueError):
         session.hostkey_hash(99)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_hostkey_before_handshake():
@@ -303,7 +395,7 @@ def test_method_pref_selects_host_key_algorithm(sshd, algorithm, key_type):
     session.handshake(sock)
     assert session.methods(LIBSSH2_METHOD_HOSTKEY) == algorithm
     assert session.hostkey()[1] == key_type
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_methods_and_cipher_preference(sshd):
@@ -317,7 +409,7 @@ def test_methods_and_cipher_preference(sshd):
     session.handshake(sock)
     assert session.methods(LIBSSH2_METHOD_CRYPT_CS) == "aes128-ctr"
     assert session.methods(LIBSSH2_METHOD_KEX) in session.supported_algs(LIBSSH2_METHOD_KEX)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_method_pref_errors():
@@ -350,7 +442,7 @@ def test_compression_flag(sshd):
     assert session.methods(LIBSSH2_METHOD_COMP_CS) in ("zlib", "zlib@openssh.com")
     out, _, status = run_command(session, "head -c 200000 /dev/zero")
     assert out == b"\0" * 200000 and status == 0
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_flag_accepts_only_sigpipe_and_compress():
@@ -361,6 +453,42 @@ def test_flag_accepts_only_sigpipe_and_compress():
         session.flag(FlagType(1))  # same value as SIGPIPE, but not the object
     with pytest.raises(TypeError):
         session.flag(1)
+
+
+@needs_libssh2_1_11
+@pytest.mark.parametrize("algorithm", ["rsa-sha2-256", "rsa-sha2-512"])
+def test_sign_algo_preference_sshd(sshd, algorithm):
+    offset = os.path.getsize(sshd.log_path)
+    session = Session()
+    session.set_timeout(30000)
+    assert session.method_pref(LIBSSH2_METHOD_SIGN_ALGO, algorithm) == 0
+    sock = sshd.connect_socket()
+    try:
+        session.handshake(sock)
+        assert session.userauth_publickey_fromfile(sshd_login(sshd),
+                                                   sshd.key_paths["id_rsa"]) == 0
+        assert session.userauth_authenticated()
+        # libssh2 keeps no negotiated value or list for this type
+        assert session.methods(LIBSSH2_METHOD_SIGN_ALGO) is None
+        assert session.supported_algs(LIBSSH2_METHOD_SIGN_ALGO) == []
+    finally:
+        logout(session, sock)
+    log = sshd_log_after(sshd, offset, "Accepted publickey")
+    # sshd (LogLevel DEBUG1) names the signature algorithm of each attempt:
+    # "userauth_pubkey: publickey test pkalg rsa-sha2-256 pkblob RSA SHA256:..."
+    assert set(re.findall(r"pkalg (\S+)", log)) == {algorithm}, log[-3000:]
+
+
+@only_libssh2_1_10
+def test_sign_algo_needs_1_11():
+    session = Session()
+    for call in (lambda: session.method_pref(LIBSSH2_METHOD_SIGN_ALGO, "rsa-sha2-256"),
+                 lambda: session.methods(LIBSSH2_METHOD_SIGN_ALGO),
+                 lambda: session.supported_algs(LIBSSH2_METHOD_SIGN_ALGO)):
+        with pytest.raises(NotImplementedError, match=r"LIBSSH2_METHOD_SIGN_ALGO.*1\.11\.0"):
+            call()
+    # the other method types are unaffected
+    assert session.supported_algs(LIBSSH2_METHOD_HOSTKEY)
 
 
 # -- modes, timeouts, keepalive ---------------------------------------------------------
@@ -377,7 +505,7 @@ def test_blocking_and_timeout_settings():
 
 
 def test_timeout_raises_on_a_server_that_stops_answering(asyncssh_server):
-    session, sock = asyncssh_session(asyncssh_server)
+    session, sock, _user = login("asyncssh", asyncssh_server)
     channel = session.open_session()
     channel.execute("hang")
     session.set_timeout(300)
@@ -385,7 +513,7 @@ def test_timeout_raises_on_a_server_that_stops_answering(asyncssh_server):
     with pytest.raises(exceptions.Timeout):
         channel.read()
     assert time.monotonic() - start < 10
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_non_blocking_handshake_and_block_directions(sshd):
@@ -427,14 +555,14 @@ def test_userauth_list_returns_none_when_it_would_block(sshd):
 
 
 def test_keepalive(sshd):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     session.keepalive_config(True, 60)
     assert 55 <= session.keepalive_send() <= 60
     session.keepalive_config(False, 0)
     assert session.keepalive_send() == 0
     with pytest.raises(OverflowError):
         session.keepalive_config(True, -1)
-    close(session, sock)
+    logout(session, sock)
 
 
 def test_keepalive_send_without_connection_raises():
@@ -461,12 +589,12 @@ def test_open_session_before_auth_raises(sshd):
     with pytest.raises(exceptions.Timeout) as info:
         session.open_session()
     assert "LIBSSH2_ERROR_TIMEOUT" in str(info.value)
-    close(session, sock)
+    logout(session, sock)
 
 
 # -- disconnect and context manager --------------------------------------------------------
 def test_disconnect_is_idempotent_and_blocks_further_io(sshd):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     assert session.disconnect() == 0
     assert session.disconnect() == 0
     with pytest.raises(exceptions.SocketDisconnectError):

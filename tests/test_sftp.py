@@ -7,8 +7,14 @@ share is parametrized over both.  Both run on this machine, so what a test
 does over SFTP is checked with ``os.stat``/``os.readlink`` on the real file.
 Nothing is mocked.
 
+Besides ssh2-python's API, ssh2cffi's additions: readlink, posix_rename and
+open_ex_r (these two need libssh2 >= 1.11.0; on 1.10 a test checks their
+NotImplementedError), readable SFTP statuses, and get/put.
+
 On sshd the tests log in as the unprivileged ``ssh2cffi`` account made by
 scripts/setup.sh (root when it does not exist), in a work directory it owns.
+The fixtures: ``sftp_conn`` (an SFTPConnection to each server in turn),
+``sshd_sftp_conn`` and ``asyncssh_sftp_conn``.
 """
 from __future__ import annotations
 
@@ -17,18 +23,17 @@ import os
 import posixpath
 import pwd
 import select
-import shutil
 import signal
 import stat
-import tempfile
 import threading
 import time
 import weakref
 
 import pytest
 
-from helpers import NB_DEADLINE, digest, file_digest, login, logout, run_python, until_ready
-from ssh2cffi import exceptions, utils
+from helpers import (HAS_LIBSSH2_1_11, NB_DEADLINE, SERVER_KINDS, WorkDirConnection, digest,
+                     file_digest, login, needs_libssh2_1_11, only_libssh2_1_10, run_python)
+from ssh2cffi import exceptions
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN, LIBSSH2_ERROR_SFTP_PROTOCOL
 from ssh2cffi.session import Session
@@ -69,7 +74,6 @@ ALL_ATTRS = (LIBSSH2_SFTP_ATTR_SIZE | LIBSSH2_SFTP_ATTR_UIDGID | LIBSSH2_SFTP_AT
              | LIBSSH2_SFTP_ATTR_ACMODTIME)
 WRITE_FLAGS = LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC
 
-SERVERS = ["sshd", "asyncssh"]
 SIZES = [0, 1, 65535, 65536, 65537]
 BIG = 64 * 1024 * 1024
 NB_WRITE_WINDOW = 4 * 1024 * 1024  # bytes offered to one non-blocking write()
@@ -80,96 +84,40 @@ ATIME, MTIME = 1500000000, 1600000000
 # connections and work directories
 # ---------------------------------------------------------------------------
 
-class Conn:
-    """An authenticated Session with an SFTP session, and a fresh work directory.
+class SFTPConnection(WorkDirConnection):
+    """A helpers.WorkDirConnection (a logged-in Session and a fresh work
+    directory) with an SFTP session, ``sftp``."""
 
-    ``local(name)`` is the work directory entry's path on this machine and
-    ``path(name)`` the same entry as the SFTP server names it.
-    """
-
-    def __init__(self, kind, server, user, session, sock, local_root, remote_root):
-        self.kind = kind
-        self.server = server
-        self.user = user
-        self.session = session
-        self.sock = sock
-        self.local_root = local_root
-        self.remote_root = remote_root
-        self.sftp = session.sftp_init()
-        assert isinstance(self.sftp, SFTP)
-
-    @property
-    def uid(self):
-        return pwd.getpwnam(self.user).pw_uid if self.kind == "sshd" else os.getuid()
-
-    @property
-    def gid(self):
-        return pwd.getpwnam(self.user).pw_gid if self.kind == "sshd" else os.getgid()
-
-    def local(self, *names):
-        return os.path.join(self.local_root, *names)
-
-    def path(self, *names):
-        return posixpath.join(self.remote_root, *names)
-
-    def wait(self):
-        utils.wait_socket(self.sock, self.session, 1)
-
-    def nb(self, call, *args):
-        """Call ``call`` until it stops returning EAGAIN (non-blocking mode)."""
-        return until_ready(self.sock, self.session, call, *args)
-
-    def close(self):
-        logout(self.session, self.sock)
-
-
-def _workdir(kind, server, user):
-    """A fresh directory the SFTP user owns: (local path, SFTP path)."""
-    local = tempfile.mkdtemp(prefix="sftp-", dir=server.dir)
-    os.chmod(local, 0o755)
-    if kind == "sshd":
-        entry = pwd.getpwnam(user)
-        os.chown(local, entry.pw_uid, entry.pw_gid)
-        return local, local
-    return local, "/" + os.path.basename(local)  # asyncssh: chrooted to server.dir
-
-
-def make_conn(kind, server, user=None):
-    session, sock, user = login(kind, server, user)
-    local, remote = _workdir(kind, server, user)
-    try:
-        return Conn(kind, server, user, session, sock, local, remote)
-    except BaseException:
-        sock.close()
-        shutil.rmtree(local, ignore_errors=True)
-        raise
-
-
-def _finish(conn):
-    try:
-        conn.close()
-    finally:
-        shutil.rmtree(conn.local_root, ignore_errors=True)
+    def __init__(self, kind, server, user=None):
+        super().__init__(kind, server, user, prefix="sftp-")
+        try:
+            self.sftp = self.session.sftp_init()
+            assert isinstance(self.sftp, SFTP)
+        except BaseException:
+            self.close()
+            raise
 
 
 @pytest.fixture
-def sshd_conn(sshd):
-    conn = make_conn("sshd", sshd)
+def sshd_sftp_conn(sshd):
+    """An SFTPConnection to the OpenSSH server, as helpers.sshd_login()."""
+    conn = SFTPConnection("sshd", sshd)
     yield conn
-    _finish(conn)
+    conn.close()
 
 
 @pytest.fixture
-def asyncssh_conn(asyncssh_server):
-    conn = make_conn("asyncssh", asyncssh_server)
+def asyncssh_sftp_conn(asyncssh_server):
+    """An SFTPConnection to the asyncssh server (chrooted to its directory)."""
+    conn = SFTPConnection("asyncssh", asyncssh_server)
     yield conn
-    _finish(conn)
+    conn.close()
 
 
-@pytest.fixture(params=SERVERS)
-def conn(request):
-    """A Conn to each server in turn."""
-    return request.getfixturevalue(request.param + "_conn")
+@pytest.fixture(params=SERVER_KINDS)
+def sftp_conn(request):
+    """sshd_sftp_conn, then asyncssh_sftp_conn: the test runs against each server."""
+    return request.getfixturevalue(request.param + "_sftp_conn")
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +175,7 @@ def write_remote(conn, name, data, mode=0o644):
     return path
 
 
-def read_all(handle, *args, **kwargs):
+def read_handle(handle, *args, **kwargs):
     """Everything up to EOF with read() (blocking), checking every (rc, data)."""
     chunks = []
     while True:
@@ -348,24 +296,24 @@ def big_data():
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", SIZES)
-def test_round_trip_blocking(conn, size):
+def test_round_trip_blocking(sftp_conn, size):
     data = os.urandom(size)
-    path = write_remote(conn, "round.bin", data)
-    assert os.path.getsize(conn.local("round.bin")) == size
-    assert file_digest(conn.local("round.bin")) == digest(data)
+    path = write_remote(sftp_conn, "round.bin", data)
+    assert os.path.getsize(sftp_conn.local("round.bin")) == size
+    assert file_digest(sftp_conn.local("round.bin")) == digest(data)
 
-    handle = conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+    handle = sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
     assert isinstance(handle, SFTPHandle)
-    assert digest(read_all(handle)) == digest(data)      # default 2 MiB buffer
+    assert digest(read_handle(handle)) == digest(data)      # default 2 MiB buffer
     assert handle.read() == (0, b"")                     # EOF stays EOF
     assert handle.close() == 0
 
     # flags 0 opens for reading too (ssh2-python's tests do that); small reads
-    handle = conn.sftp.open(path, 0, 0)
-    assert digest(read_all(handle, buffer_maxlen=4096)) == digest(data)
+    handle = sftp_conn.sftp.open(path, 0, 0)
+    assert digest(read_handle(handle, buffer_maxlen=4096)) == digest(data)
     assert handle.close() == 0
 
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert iter(handle) is handle
         assert digest(iterate_all(handle)) == digest(data)
         assert list(handle) == []                        # still at EOF
@@ -373,66 +321,66 @@ def test_round_trip_blocking(conn, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_round_trip_nonblocking(conn, size):
+def test_round_trip_nonblocking(sftp_conn, size):
     data = os.urandom(size)
-    path = conn.path("round-nb.bin")
-    conn.session.set_blocking(False)
-    assert conn.session.get_blocking() is False
+    path = sftp_conn.path("round-nb.bin")
+    sftp_conn.session.set_blocking(False)
+    assert sftp_conn.session.get_blocking() is False
 
-    handle = conn.nb(conn.sftp.open, path, WRITE_FLAGS, 0o644)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, WRITE_FLAGS, 0o644)
     assert isinstance(handle, SFTPHandle)
-    nb_write(conn, handle, data)
-    nb_close(conn, handle)
-    assert file_digest(conn.local("round-nb.bin")) == digest(data)
+    nb_write(sftp_conn, handle, data)
+    nb_close(sftp_conn, handle)
+    assert file_digest(sftp_conn.local("round-nb.bin")) == digest(data)
 
-    handle = conn.nb(conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
-    assert digest(nb_read(conn, handle)) == digest(data)
-    nb_close(conn, handle)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
+    assert digest(nb_read(sftp_conn, handle)) == digest(data)
+    nb_close(sftp_conn, handle)
 
-    handle = conn.nb(conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
-    assert digest(nb_iterate(conn, handle)) == digest(data)
-    nb_close(conn, handle)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
+    assert digest(nb_iterate(sftp_conn, handle)) == digest(data)
+    nb_close(sftp_conn, handle)
 
     # back to blocking: the session and the SFTP session are still in order
-    conn.session.set_blocking(True)
-    assert conn.sftp.stat(path).filesize == size
+    sftp_conn.session.set_blocking(True)
+    assert sftp_conn.sftp.stat(path).filesize == size
 
 
-def test_round_trip_64mib_blocking(sshd_conn, big_data):
-    conn = sshd_conn
+def test_round_trip_64mib_blocking(sshd_sftp_conn, big_data):
+    sftp_conn = sshd_sftp_conn
     data, sha = big_data
-    path = write_remote(conn, "big.bin", data)
-    assert file_digest(conn.local("big.bin")) == sha
-    assert conn.sftp.stat(path).filesize == BIG
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
-        got = read_all(handle)
+    path = write_remote(sftp_conn, "big.bin", data)
+    assert file_digest(sftp_conn.local("big.bin")) == sha
+    assert sftp_conn.sftp.stat(path).filesize == BIG
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+        got = read_handle(handle)
     assert_same(got, data, "64 MiB read()")
     del got
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         got = iterate_all(handle)
     assert_same(got, data, "64 MiB iteration")
 
 
-def test_round_trip_64mib_nonblocking(sshd_conn, big_data):
-    conn = sshd_conn
+def test_round_trip_64mib_nonblocking(sshd_sftp_conn, big_data):
+    sftp_conn = sshd_sftp_conn
     data, sha = big_data
-    path = conn.path("big-nb.bin")
-    conn.session.set_blocking(False)
-    handle = conn.nb(conn.sftp.open, path, WRITE_FLAGS, 0o644)
+    path = sftp_conn.path("big-nb.bin")
+    sftp_conn.session.set_blocking(False)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, WRITE_FLAGS, 0o644)
     # (whether a write() meets EAGAIN depends on timing: on loopback 64 MiB
     # can go out without one; test_nonblocking_partial_write forces them)
-    nb_write(conn, handle, data)
-    nb_close(conn, handle)
-    assert file_digest(conn.local("big-nb.bin")) == sha
+    nb_write(sftp_conn, handle, data)
+    nb_close(sftp_conn, handle)
+    assert file_digest(sftp_conn.local("big-nb.bin")) == sha
 
-    handle = conn.nb(conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
-    got = nb_read(conn, handle)
-    nb_close(conn, handle)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
+    got = nb_read(sftp_conn, handle)
+    nb_close(sftp_conn, handle)
     assert_same(got, data, "64 MiB non-blocking read()")
     del got
-    handle = conn.nb(conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
-    got = nb_iterate(conn, handle)
-    nb_close(conn, handle)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
+    got = nb_iterate(sftp_conn, handle)
+    nb_close(sftp_conn, handle)
     assert_same(got, data, "64 MiB non-blocking iteration")
 
 
@@ -485,19 +433,19 @@ def _stopped(pid):
     return text[text.rfind(")") + 2:].split()[0] in ("T", "t", "Z", "X")
 
 
-def test_nonblocking_partial_write(conn):
+def test_nonblocking_partial_write(sftp_conn):
     data = os.urandom(8 * 1024 * 1024)       # far more than the 2 MiB channel window
-    path = conn.path("partial.bin")
-    conn.session.set_blocking(False)
-    handle = conn.nb(conn.sftp.open, path, WRITE_FLAGS, 0o644)
-    stall = Stall(conn)
+    path = sftp_conn.path("partial.bin")
+    sftp_conn.session.set_blocking(False)
+    handle = sftp_conn.nb(sftp_conn.sftp.open, path, WRITE_FLAGS, 0o644)
+    stall = Stall(sftp_conn)
     stall.stop()
     try:
         # the server acknowledges nothing: the write stops with nothing written
         assert handle.write(data) == (EAGAIN, 0)
         # let the server take in what was sent and acknowledge it ...
         stall.resume()
-        assert select.select([conn.sock], [], [], 10)[0]
+        assert select.select([sftp_conn.sock], [], [], 10)[0]
         time.sleep(1.0)
         # ... then stop it again: the next write (same data: nothing was
         # written yet) collects those acknowledgements, sends more, and stops
@@ -509,63 +457,64 @@ def test_nonblocking_partial_write(conn):
     finally:
         stall.resume()
     # go on with the rest
-    results = nb_write(conn, handle, data[written:])
+    results = nb_write(sftp_conn, handle, data[written:])
     assert written + sum(count for _, count in results) == len(data)
-    nb_close(conn, handle)
-    assert file_digest(conn.local("partial.bin")) == digest(data)
+    nb_close(sftp_conn, handle)
+    assert file_digest(sftp_conn.local("partial.bin")) == digest(data)
 
 
-def test_write_returns_last_chunk_and_total(conn):
+def test_write_returns_last_chunk_and_total(sftp_conn):
     data = os.urandom(200000)
-    with conn.sftp.open(conn.path("w.bin"), WRITE_FLAGS, 0o644) as handle:
+    with sftp_conn.sftp.open(sftp_conn.path("w.bin"), WRITE_FLAGS, 0o644) as handle:
         rc, written = handle.write(data)
         assert written == len(data)
         assert 0 < rc < len(data)   # several SFTP packets: rc is the last one's size
         assert handle.write(b"") == (0, 0)
         assert handle.write(b"tail") == (4, 4)
-    assert file_digest(conn.local("w.bin")) == digest(data + b"tail")
+    assert file_digest(sftp_conn.local("w.bin")) == digest(data + b"tail")
 
 
-def test_write_needs_bytes(conn):
-    with conn.sftp.open(conn.path("str.bin"), WRITE_FLAGS, 0o644) as handle:
+def test_write_needs_bytes(sftp_conn):
+    with sftp_conn.sftp.open(sftp_conn.path("str.bin"), WRITE_FLAGS, 0o644) as handle:
         for value in ("text", bytearray(b"x"), memoryview(b"x"), None, 1):
             with pytest.raises(TypeError):
                 handle.write(value)
-    assert os.path.getsize(conn.local("str.bin")) == 0
+    assert os.path.getsize(sftp_conn.local("str.bin")) == 0
 
 
-def test_open_flags_append_and_excl(conn):
-    path = write_remote(conn, "flags.txt", b"one\n")
-    with conn.sftp.open(path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_APPEND, 0) as handle:
+def test_open_flags_append_and_excl(sftp_conn):
+    path = write_remote(sftp_conn, "flags.txt", b"one\n")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_APPEND, 0) as handle:
         assert handle.write(b"two\n") == (4, 4)
-    with open(conn.local("flags.txt"), "rb") as fobj:
+    with open(sftp_conn.local("flags.txt"), "rb") as fobj:
         assert fobj.read() == b"one\ntwo\n"
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.open(path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, 0o644)
+        sftp_conn.sftp.open(path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, 0o644)
     assert info.value.errcode == LIBSSH2_ERROR_SFTP_PROTOCOL
-    assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
     # open_ex takes bytes and a length (-1: all of it)
-    with conn.sftp.open_ex(path.encode() + b"junk", len(path), LIBSSH2_FXF_READ, 0, 0) as handle:
-        assert read_all(handle) == b"one\ntwo\n"
+    with sftp_conn.sftp.open_ex(path.encode() + b"junk", len(path), LIBSSH2_FXF_READ, 0,
+                                0) as handle:
+        assert read_handle(handle) == b"one\ntwo\n"
     with pytest.raises(TypeError):
-        conn.sftp.open_ex(path, -1, LIBSSH2_FXF_READ, 0, 0)
+        sftp_conn.sftp.open_ex(path, -1, LIBSSH2_FXF_READ, 0, 0)
 
 
-def test_open_missing_file(conn):
-    assert conn.sftp.last_error() == LIBSSH2_FX_OK
-    path = conn.path("missing.bin")
+def test_open_missing_file(sftp_conn):
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_OK
+    path = sftp_conn.path("missing.bin")
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
-    assert conn.session.last_errno() == LIBSSH2_ERROR_SFTP_PROTOCOL
+        sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+    assert sftp_conn.session.last_errno() == LIBSSH2_ERROR_SFTP_PROTOCOL
     assert path in str(info.value)
 
 
-def test_nonblocking_eagain_while_the_server_is_stalled(conn):
+def test_nonblocking_eagain_while_the_server_is_stalled(sftp_conn):
     """Every call returns EAGAIN (never raises) while the answer cannot come."""
-    path = write_remote(conn, "nb-stall.txt", b"data")
-    conn.session.set_blocking(False)
-    stall = Stall(conn)
+    path = write_remote(sftp_conn, "nb-stall.txt", b"data")
+    sftp_conn.session.set_blocking(False)
+    stall = Stall(sftp_conn)
 
     def eagain_then(call, *args):
         stall.stop()
@@ -574,13 +523,13 @@ def test_nonblocking_eagain_while_the_server_is_stalled(conn):
             assert call(*args) == EAGAIN      # asking again changes nothing
         finally:
             stall.resume()
-        return conn.nb(call, *args)
+        return sftp_conn.nb(call, *args)
 
-    handle = eagain_then(conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
+    handle = eagain_then(sftp_conn.sftp.open, path, LIBSSH2_FXF_READ, 0)
     assert isinstance(handle, SFTPHandle)
-    assert eagain_then(conn.sftp.stat, path).filesize == 4
-    assert isinstance(eagain_then(conn.sftp.opendir, conn.remote_root), SFTPHandle)
-    assert eagain_then(conn.sftp.realpath, conn.remote_root) == conn.remote_root
+    assert eagain_then(sftp_conn.sftp.stat, path).filesize == 4
+    assert isinstance(eagain_then(sftp_conn.sftp.opendir, sftp_conn.remote_root), SFTPHandle)
+    assert eagain_then(sftp_conn.sftp.realpath, sftp_conn.remote_root) == sftp_conn.remote_root
     assert eagain_then(handle.fstat).filesize == 4
 
     stall.stop()
@@ -589,7 +538,7 @@ def test_nonblocking_eagain_while_the_server_is_stalled(conn):
         assert next(iter(handle)) == (EAGAIN, b"")
     finally:
         stall.resume()
-    assert nb_read(conn, handle) == b"data"
+    assert nb_read(sftp_conn, handle) == b"data"
 
     # close(): EAGAIN leaves the handle open (ssh2-python marks it closed)
     stall.stop()
@@ -598,7 +547,7 @@ def test_nonblocking_eagain_while_the_server_is_stalled(conn):
         assert handle.closed is False
     finally:
         stall.resume()
-    nb_close(conn, handle)
+    nb_close(sftp_conn, handle)
     with pytest.raises(exceptions.SFTPHandleError):
         handle.read()
 
@@ -608,96 +557,96 @@ def test_nonblocking_eagain_while_the_server_is_stalled(conn):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [0, 1, 65537])
-def test_put_get_round_trip(conn, tmp_path, size):
+def test_put_get_round_trip(sftp_conn, tmp_path, size):
     data = os.urandom(size)
     source = tmp_path / "source.bin"
     source.write_bytes(data)
-    remote = conn.path("bulk.bin")
-    assert conn.sftp.put(str(source), remote) == size
-    assert file_digest(conn.local("bulk.bin")) == digest(data)
-    assert stat.S_IMODE(os.stat(conn.local("bulk.bin")).st_mode) == 0o644
+    remote = sftp_conn.path("bulk.bin")
+    assert sftp_conn.sftp.put(str(source), remote) == size
+    assert file_digest(sftp_conn.local("bulk.bin")) == digest(data)
+    assert stat.S_IMODE(os.stat(sftp_conn.local("bulk.bin")).st_mode) == 0o644
     target = tmp_path / "target.bin"
-    assert conn.sftp.get(remote, str(target)) == size
+    assert sftp_conn.sftp.get(remote, str(target)) == size
     assert file_digest(str(target)) == digest(data)
     # path-like and bytes local paths work too
-    assert conn.sftp.get(remote.encode(), tmp_path / "target2.bin") == size
+    assert sftp_conn.sftp.get(remote.encode(), tmp_path / "target2.bin") == size
     assert (tmp_path / "target2.bin").read_bytes() == data
-    assert conn.sftp.put(os.fsencode(str(source)), remote) == size
+    assert sftp_conn.sftp.put(os.fsencode(str(source)), remote) == size
 
 
-def test_put_get_64mib(sshd_conn, tmp_path, big_data):
-    conn = sshd_conn
+def test_put_get_64mib(sshd_sftp_conn, tmp_path, big_data):
+    sftp_conn = sshd_sftp_conn
     data, sha = big_data
     source = tmp_path / "big-source.bin"
     source.write_bytes(data)
-    remote = conn.path("big-bulk.bin")
-    assert conn.sftp.put(str(source), remote) == BIG
-    assert file_digest(conn.local("big-bulk.bin")) == sha
+    remote = sftp_conn.path("big-bulk.bin")
+    assert sftp_conn.sftp.put(str(source), remote) == BIG
+    assert file_digest(sftp_conn.local("big-bulk.bin")) == sha
     target = tmp_path / "big-target.bin"
-    assert conn.sftp.get(remote, str(target)) == BIG
+    assert sftp_conn.sftp.get(remote, str(target)) == BIG
     assert file_digest(str(target)) == sha
 
 
-def test_put_mode(conn, tmp_path):
+def test_put_mode(sftp_conn, tmp_path):
     source = tmp_path / "source.txt"
     source.write_bytes(b"secret")
-    assert conn.sftp.put(str(source), conn.path("m600.txt"), mode=0o600) == 6
-    assert os.stat(conn.local("m600.txt")).st_mode == 0o100600
-    assert conn.sftp.put(str(source), conn.path("m640.txt"), 0o640) == 6
-    assert os.stat(conn.local("m640.txt")).st_mode == 0o100640
-    assert conn.sftp.stat(conn.path("m640.txt")).permissions == 0o100640
+    assert sftp_conn.sftp.put(str(source), sftp_conn.path("m600.txt"), mode=0o600) == 6
+    assert os.stat(sftp_conn.local("m600.txt")).st_mode == 0o100600
+    assert sftp_conn.sftp.put(str(source), sftp_conn.path("m640.txt"), 0o640) == 6
+    assert os.stat(sftp_conn.local("m640.txt")).st_mode == 0o100640
+    assert sftp_conn.sftp.stat(sftp_conn.path("m640.txt")).permissions == 0o100640
     # onto an existing file: truncated and rewritten; the mode only applies
     # when the file is created
-    put_local(conn.local("existing.txt"), b"x" * 1000, 0o604)
-    if conn.kind == "sshd":
-        os.chown(conn.local("existing.txt"), conn.uid, conn.gid)
-    assert conn.sftp.put(str(source), conn.path("existing.txt"), mode=0o600) == 6
-    with open(conn.local("existing.txt"), "rb") as fobj:
+    put_local(sftp_conn.local("existing.txt"), b"x" * 1000, 0o604)
+    if sftp_conn.kind == "sshd":
+        os.chown(sftp_conn.local("existing.txt"), sftp_conn.uid, sftp_conn.gid)
+    assert sftp_conn.sftp.put(str(source), sftp_conn.path("existing.txt"), mode=0o600) == 6
+    with open(sftp_conn.local("existing.txt"), "rb") as fobj:
         assert fobj.read() == b"secret"
-    assert os.stat(conn.local("existing.txt")).st_mode == 0o100604
+    assert os.stat(sftp_conn.local("existing.txt")).st_mode == 0o100604
 
 
-def test_get_missing_file(conn, tmp_path):
+def test_get_missing_file(sftp_conn, tmp_path):
     target = tmp_path / "keep.txt"
     target.write_bytes(b"precious")
-    remote = conn.path("no-such-file")
+    remote = sftp_conn.path("no-such-file")
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.get(remote, str(target))
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.get(remote, str(target))
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
     assert remote in str(info.value)
     # the local file is only opened once the remote one is
     assert target.read_bytes() == b"precious"
     # the SFTP session is fine afterwards
-    mode = conn.sftp.stat(conn.remote_root).permissions
+    mode = sftp_conn.sftp.stat(sftp_conn.remote_root).permissions
     assert mode & LIBSSH2_SFTP_S_IFMT == LIBSSH2_SFTP_S_IFDIR
 
 
-def test_get_put_local_errors(conn, tmp_path):
-    remote = write_remote(conn, "src.txt", b"abc")
+def test_get_put_local_errors(sftp_conn, tmp_path):
+    remote = write_remote(sftp_conn, "src.txt", b"abc")
     with pytest.raises(FileNotFoundError):
-        conn.sftp.get(remote, str(tmp_path / "no-dir" / "x"))
+        sftp_conn.sftp.get(remote, str(tmp_path / "no-dir" / "x"))
     with pytest.raises(FileNotFoundError):
-        conn.sftp.put(str(tmp_path / "no-such-local"), conn.path("never.txt"))
-    assert not os.path.exists(conn.local("never.txt"))
+        sftp_conn.sftp.put(str(tmp_path / "no-such-local"), sftp_conn.path("never.txt"))
+    assert not os.path.exists(sftp_conn.local("never.txt"))
     # no handle was left behind, and the session still works
-    assert conn.sftp.get(remote, str(tmp_path / "ok.txt")) == 3
+    assert sftp_conn.sftp.get(remote, str(tmp_path / "ok.txt")) == 3
     assert (tmp_path / "ok.txt").read_bytes() == b"abc"
 
 
-def test_get_put_nonblocking_raise_valueerror(conn, tmp_path):
-    remote = write_remote(conn, "nb.txt", b"abc")
+def test_get_put_nonblocking_raise_valueerror(sftp_conn, tmp_path):
+    remote = write_remote(sftp_conn, "nb.txt", b"abc")
     target = tmp_path / "target.txt"
     target.write_bytes(b"untouched")
-    conn.session.set_blocking(False)
+    sftp_conn.session.set_blocking(False)
     with pytest.raises(ValueError):
-        conn.sftp.get(remote, str(target))
+        sftp_conn.sftp.get(remote, str(target))
     with pytest.raises(ValueError):
-        conn.sftp.put(str(target), remote)
+        sftp_conn.sftp.put(str(target), remote)
     assert target.read_bytes() == b"untouched"
-    with open(conn.local("nb.txt"), "rb") as fobj:
+    with open(sftp_conn.local("nb.txt"), "rb") as fobj:
         assert fobj.read() == b"abc"
-    conn.session.set_blocking(True)
-    assert conn.sftp.get(remote, str(target)) == 3
+    sftp_conn.session.set_blocking(True)
+    assert sftp_conn.sftp.get(remote, str(target)) == 3
     assert target.read_bytes() == b"abc"
 
 
@@ -718,9 +667,9 @@ def _make_many(conn, count=300):
     return directory, names
 
 
-def test_readdir_many_entries(conn):
-    directory, names = _make_many(conn)
-    with conn.sftp.opendir(directory) as handle:
+def test_readdir_many_entries(sftp_conn):
+    directory, names = _make_many(sftp_conn)
+    with sftp_conn.sftp.opendir(directory) as handle:
         assert isinstance(handle, SFTPHandle)
         entries = list(handle.readdir())
     got = [name for _, name, _ in entries]
@@ -736,12 +685,12 @@ def test_readdir_many_entries(conn):
             assert attrs.permissions == 0o100644
             assert attrs.filesize == len(name)
     # the listing matches the directory on disk
-    assert {os.fsencode(n) for n in os.listdir(conn.local("many"))} == names
+    assert {os.fsencode(n) for n in os.listdir(sftp_conn.local("many"))} == names
 
 
-def test_readdir_ex_longentry_per_entry(conn):
-    directory, names = _make_many(conn)
-    with conn.sftp.opendir(directory) as handle:
+def test_readdir_ex_longentry_per_entry(sftp_conn):
+    directory, names = _make_many(sftp_conn)
+    with sftp_conn.sftp.opendir(directory) as handle:
         entries = list(handle.readdir_ex())
     assert {name for _, name, _, _ in entries} == names | {b".", b".."}
     longentries = [longentry for _, _, longentry, _ in entries]
@@ -758,10 +707,10 @@ def test_readdir_ex_longentry_per_entry(conn):
             assert attrs.filesize == len(name)
 
 
-def test_readdir_one_entry_at_a_time(conn):
-    assert conn.sftp.mkdir(conn.path("small"), 0o755) == 0
-    write_remote(conn, "small/only.txt", b"1")
-    with conn.sftp.opendir(conn.path("small")) as handle:
+def test_readdir_one_entry_at_a_time(sftp_conn):
+    assert sftp_conn.sftp.mkdir(sftp_conn.path("small"), 0o755) == 0
+    write_remote(sftp_conn, "small/only.txt", b"1")
+    with sftp_conn.sftp.opendir(sftp_conn.path("small")) as handle:
         seen = []
         while True:
             rc, name, attrs = handle._readdir()
@@ -774,7 +723,7 @@ def test_readdir_one_entry_at_a_time(conn):
         assert sorted(seen) == [b".", b"..", b"only.txt"]
         rc, name, _ = handle._readdir()                   # still at the end
         assert (rc, name) == (0, b"")
-    with conn.sftp.opendir(conn.path("small")) as handle:
+    with sftp_conn.sftp.opendir(sftp_conn.path("small")) as handle:
         rc, name, longentry, attrs = handle._readdir_ex()
         assert rc == len(name) > 0
         assert longentry.endswith(b" " + name)
@@ -784,25 +733,25 @@ def test_readdir_one_entry_at_a_time(conn):
         assert all(e[2] == b"" for e in rest)
 
 
-def test_readdir_name_buffer_too_small_raises(conn):
-    assert conn.sftp.mkdir(conn.path("long"), 0o755) == 0
-    write_remote(conn, "long/" + "n" * 40, b"")
-    with conn.sftp.opendir(conn.path("long")) as handle:
+def test_readdir_name_buffer_too_small_raises(sftp_conn):
+    assert sftp_conn.sftp.mkdir(sftp_conn.path("long"), 0o755) == 0
+    write_remote(sftp_conn, "long/" + "n" * 40, b"")
+    with sftp_conn.sftp.opendir(sftp_conn.path("long")) as handle:
         with pytest.raises(exceptions.BufferTooSmallError):
             list(handle.readdir(buffer_maxlen=8))
-    with conn.sftp.opendir(conn.path("long")) as handle:
+    with sftp_conn.sftp.opendir(sftp_conn.path("long")) as handle:
         with pytest.raises(exceptions.BufferTooSmallError):
             list(handle.readdir_ex(longentry_maxlen=10))
 
 
-def test_readdir_nonblocking(conn):
-    directory, names = _make_many(conn, 50)
-    conn.session.set_blocking(False)
-    handle = conn.nb(conn.sftp.opendir, directory)
+def test_readdir_nonblocking(sftp_conn):
+    directory, names = _make_many(sftp_conn, 50)
+    sftp_conn.session.set_blocking(False)
+    handle = sftp_conn.nb(sftp_conn.sftp.opendir, directory)
     assert isinstance(handle, SFTPHandle)
     entries = handle.readdir()
     # while the server cannot answer, the generator yields (EAGAIN, b'', attrs)
-    stall = Stall(conn)
+    stall = Stall(sftp_conn)
     stall.stop()
     try:
         rc, name, attrs = next(entries)
@@ -817,98 +766,98 @@ def test_readdir_nonblocking(conn):
         if rc == EAGAIN:
             assert name == b""
             assert time.monotonic() < deadline
-            conn.wait()
+            sftp_conn.wait()
             continue
         assert rc == len(name)
         got.append(name)
     assert sorted(got) == sorted(names | {b".", b".."})
-    nb_close(conn, handle)
+    nb_close(sftp_conn, handle)
 
 
-def test_opendir_missing_sshd(sshd_conn):
-    conn = sshd_conn
-    path = conn.path("no-such-dir")
+def test_opendir_missing_sshd(sshd_sftp_conn):
+    sftp_conn = sshd_sftp_conn
+    path = sftp_conn.path("no-such-dir")
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.opendir(path)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.opendir(path)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
     assert path in str(info.value)
 
 
-def test_opendir_missing_asyncssh(asyncssh_conn):
+def test_opendir_missing_asyncssh(asyncssh_sftp_conn):
     # asyncssh opens directories lazily: the error comes with the first readdir
-    conn = asyncssh_conn
-    handle = conn.sftp.opendir(conn.path("no-such-dir"))
+    sftp_conn = asyncssh_sftp_conn
+    handle = sftp_conn.sftp.opendir(sftp_conn.path("no-such-dir"))
     assert isinstance(handle, SFTPHandle)
     with pytest.raises(exceptions.SFTPProtocolError):
         list(handle.readdir())
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
     assert handle.close() == 0
 
 
-def test_readdir_on_a_file_handle_raises(conn):
-    path = write_remote(conn, "plain.txt", b"abc")
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+def test_readdir_on_a_file_handle_raises(sftp_conn):
+    path = write_remote(sftp_conn, "plain.txt", b"abc")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         # the raw call returns the error code ...
         rc, name, attrs = handle._readdir()
         assert (rc, name) == (LIBSSH2_ERROR_SFTP_PROTOCOL, b"")
         # ... readdir() raises it (ssh2-python stops silently)
         with pytest.raises(exceptions.SFTPProtocolError):
             list(handle.readdir())
-        assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+        assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
         with pytest.raises(exceptions.SFTPProtocolError):
             list(handle.readdir_ex())
-    assert conn.sftp.stat(path).filesize == 3
+    assert sftp_conn.sftp.stat(path).filesize == 3
 
 
-def test_iteration_error_raises_sshd(sshd_conn):
+def test_iteration_error_raises_sshd(sshd_sftp_conn):
     # OpenSSH opens a directory as a file, and fails reading it (EISDIR)
-    conn = sshd_conn
-    with conn.sftp.open(conn.remote_root, LIBSSH2_FXF_READ, 0) as handle:
+    sftp_conn = sshd_sftp_conn
+    with sftp_conn.sftp.open(sftp_conn.remote_root, LIBSSH2_FXF_READ, 0) as handle:
         with pytest.raises(exceptions.SFTPProtocolError) as info:
             list(handle)
         assert info.value.errcode == LIBSSH2_ERROR_SFTP_PROTOCOL
-        assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
-    with conn.sftp.open(conn.remote_root, LIBSSH2_FXF_READ, 0) as handle:
+        assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+    with sftp_conn.sftp.open(sftp_conn.remote_root, LIBSSH2_FXF_READ, 0) as handle:
         # read() itself returns the code, as ssh2-python's does
         assert handle.read() == (LIBSSH2_ERROR_SFTP_PROTOCOL, b"")
-    assert conn.sftp.stat(conn.remote_root).permissions & LIBSSH2_SFTP_S_IFDIR
+    assert sftp_conn.sftp.stat(sftp_conn.remote_root).permissions & LIBSSH2_SFTP_S_IFDIR
 
 
-def test_mkdir_rmdir(conn):
-    path = conn.path("newdir")
-    assert conn.sftp.mkdir(path, 0o750) == 0
-    st = os.stat(conn.local("newdir"))
+def test_mkdir_rmdir(sftp_conn):
+    path = sftp_conn.path("newdir")
+    assert sftp_conn.sftp.mkdir(path, 0o750) == 0
+    st = os.stat(sftp_conn.local("newdir"))
     assert st.st_mode == LIBSSH2_SFTP_S_IFDIR | 0o750
-    assert st.st_uid == conn.uid
-    attrs = conn.sftp.stat(path)
+    assert st.st_uid == sftp_conn.uid
+    attrs = sftp_conn.sftp.stat(path)
     assert attrs.permissions == LIBSSH2_SFTP_S_IFDIR | 0o750
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.mkdir(path, 0o750)
-    assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+        sftp_conn.sftp.mkdir(path, 0o750)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
     assert path in str(info.value)
-    write_remote(conn, "newdir/file", b"x")
+    write_remote(sftp_conn, "newdir/file", b"x")
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.rmdir(path)                       # not empty
-    assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
-    assert conn.sftp.unlink(conn.path("newdir", "file")) == 0
-    assert conn.sftp.rmdir(path) == 0
-    assert not os.path.exists(conn.local("newdir"))
+        sftp_conn.sftp.rmdir(path)                       # not empty
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+    assert sftp_conn.sftp.unlink(sftp_conn.path("newdir", "file")) == 0
+    assert sftp_conn.sftp.rmdir(path) == 0
+    assert not os.path.exists(sftp_conn.local("newdir"))
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.rmdir(path)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.rmdir(path)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
     # str and bytes paths
-    assert conn.sftp.mkdir(path.encode(), 0o755) == 0
-    assert conn.sftp.rmdir(path.encode()) == 0
+    assert sftp_conn.sftp.mkdir(path.encode(), 0o755) == 0
+    assert sftp_conn.sftp.rmdir(path.encode()) == 0
 
 
-def test_unlink(conn):
-    path = write_remote(conn, "gone.txt", b"bye")
-    assert conn.sftp.unlink(path) == 0
-    assert not os.path.exists(conn.local("gone.txt"))
+def test_unlink(sftp_conn):
+    path = write_remote(sftp_conn, "gone.txt", b"bye")
+    assert sftp_conn.sftp.unlink(path) == 0
+    assert not os.path.exists(sftp_conn.local("gone.txt"))
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.unlink(path)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE == 2
-    assert conn.session.last_errno() == LIBSSH2_ERROR_SFTP_PROTOCOL
+        sftp_conn.sftp.unlink(path)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE == 2
+    assert sftp_conn.session.last_errno() == LIBSSH2_ERROR_SFTP_PROTOCOL
     assert info.value.errcode == LIBSSH2_ERROR_SFTP_PROTOCOL
     assert path in str(info.value)
     assert "LIBSSH2_FX_NO_SUCH_FILE" in str(info.value)
@@ -923,52 +872,53 @@ def _read_local(conn, name):
         return fobj.read()
 
 
-def test_rename(conn):
-    old = write_remote(conn, "old.txt", b"content")
-    new = conn.path("new.txt")
-    assert conn.sftp.rename(old, new) == 0
-    assert not os.path.exists(conn.local("old.txt"))
-    assert _read_local(conn, "new.txt") == b"content"
+def test_rename(sftp_conn):
+    old = write_remote(sftp_conn, "old.txt", b"content")
+    new = sftp_conn.path("new.txt")
+    assert sftp_conn.sftp.rename(old, new) == 0
+    assert not os.path.exists(sftp_conn.local("old.txt"))
+    assert _read_local(sftp_conn, "new.txt") == b"content"
     # bytes paths
-    assert conn.sftp.rename(new.encode(), old.encode()) == 0
-    assert _read_local(conn, "old.txt") == b"content"
+    assert sftp_conn.sftp.rename(new.encode(), old.encode()) == 0
+    assert _read_local(sftp_conn, "old.txt") == b"content"
     # a missing source
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.rename(conn.path("nope.txt"), new)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
-    assert conn.path("nope.txt") in str(info.value)
+        sftp_conn.sftp.rename(sftp_conn.path("nope.txt"), new)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+    assert sftp_conn.path("nope.txt") in str(info.value)
 
 
-def test_rename_onto_existing_file_fails(conn):
+def test_rename_onto_existing_file_fails(sftp_conn):
     # SFTP v3 has no rename flags, so libssh2 cannot ask for an overwrite:
     # both servers refuse to replace an existing file
-    source = write_remote(conn, "source.txt", b"source")
-    dest = write_remote(conn, "dest.txt", b"dest")
+    source = write_remote(sftp_conn, "source.txt", b"source")
+    dest = write_remote(sftp_conn, "dest.txt", b"dest")
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.rename(source, dest)
-    assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+        sftp_conn.sftp.rename(source, dest)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.rename_ex(source.encode(), -1, dest.encode(), -1,
+        sftp_conn.sftp.rename_ex(source.encode(), -1, dest.encode(), -1,
                             LIBSSH2_SFTP_RENAME_OVERWRITE)
-    assert conn.sftp.last_error() == LIBSSH2_FX_FAILURE
-    assert _read_local(conn, "source.txt") == b"source"
-    assert _read_local(conn, "dest.txt") == b"dest"
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_FAILURE
+    assert _read_local(sftp_conn, "source.txt") == b"source"
+    assert _read_local(sftp_conn, "dest.txt") == b"dest"
 
 
-def test_rename_ex(conn):
-    source = write_remote(conn, "a.txt", b"a")
-    dest = conn.path("b.txt")
+def test_rename_ex(sftp_conn):
+    source = write_remote(sftp_conn, "a.txt", b"a")
+    dest = sftp_conn.path("b.txt")
     # lengths select a prefix of the buffers; -1 means all of it
-    assert conn.sftp.rename_ex(source.encode() + b"XYZ", len(source), dest.encode(), -1, 0) == 0
-    assert _read_local(conn, "b.txt") == b"a"
-    assert not os.path.exists(conn.local("a.txt"))
-    assert conn.sftp.rename_ex(dest.encode(), len(dest), source.encode(), len(source),
+    assert sftp_conn.sftp.rename_ex(source.encode() + b"XYZ", len(source), dest.encode(), -1,
+                                    0) == 0
+    assert _read_local(sftp_conn, "b.txt") == b"a"
+    assert not os.path.exists(sftp_conn.local("a.txt"))
+    assert sftp_conn.sftp.rename_ex(dest.encode(), len(dest), source.encode(), len(source),
                                LIBSSH2_SFTP_RENAME_OVERWRITE) == 0
-    assert _read_local(conn, "a.txt") == b"a"
+    assert _read_local(sftp_conn, "a.txt") == b"a"
     with pytest.raises(TypeError):
-        conn.sftp.rename_ex(source, -1, dest.encode(), -1, 0)
+        sftp_conn.sftp.rename_ex(source, -1, dest.encode(), -1, 0)
     with pytest.raises(TypeError):
-        conn.sftp.rename_ex(source.encode(), -1, dest, -1, 0)
+        sftp_conn.sftp.rename_ex(source.encode(), -1, dest, -1, 0)
 
 
 # ---------------------------------------------------------------------------
@@ -994,21 +944,22 @@ def _assert_matches_os_stat(attrs, local_path):
     assert attrs.mtime == int(st.st_mtime)
 
 
-def test_stat_lstat_fstat_fields(conn):
+def test_stat_lstat_fstat_fields(sftp_conn):
     data = b"attribute test data"
-    path = _fixture_file(conn, "attrs.txt", data)
-    local = conn.local("attrs.txt")
-    for attrs in (conn.sftp.stat(path), conn.sftp.lstat(path), conn.sftp.stat(path.encode())):
+    path = _fixture_file(sftp_conn, "attrs.txt", data)
+    local = sftp_conn.local("attrs.txt")
+    sftp = sftp_conn.sftp
+    for attrs in (sftp.stat(path), sftp.lstat(path), sftp.stat(path.encode())):
         assert isinstance(attrs, SFTPAttributes)
         assert attrs.flags == 15
         assert attrs.filesize == len(data)
         assert attrs.permissions == 0o100640
         assert oct(attrs.permissions) == "0o100640"
         assert attrs.permissions & LIBSSH2_SFTP_S_IFMT == LIBSSH2_SFTP_S_IFREG
-        assert (attrs.uid, attrs.gid) == (conn.uid, conn.gid)
+        assert (attrs.uid, attrs.gid) == (sftp_conn.uid, sftp_conn.gid)
         assert (attrs.atime, attrs.mtime) == (ATIME, MTIME)
         _assert_matches_os_stat(attrs, local)
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         attrs = handle.fstat()
         _assert_matches_os_stat(attrs, local)
         assert attrs.permissions == 0o100640
@@ -1016,34 +967,34 @@ def test_stat_lstat_fstat_fields(conn):
         assert handle.fstat_ex(filled, 0) == 0
         _assert_matches_os_stat(filled, local)
     # a directory
-    attrs = conn.sftp.stat(conn.remote_root)
+    attrs = sftp_conn.sftp.stat(sftp_conn.remote_root)
     assert attrs.permissions == LIBSSH2_SFTP_S_IFDIR | 0o755
-    assert (attrs.uid, attrs.gid) == (conn.uid, conn.gid)
-    _assert_matches_os_stat(attrs, conn.local_root)
+    assert (attrs.uid, attrs.gid) == (sftp_conn.uid, sftp_conn.gid)
+    _assert_matches_os_stat(attrs, sftp_conn.local_root)
 
 
-def test_stat_missing(conn):
-    for call in (conn.sftp.stat, conn.sftp.lstat):
+def test_stat_missing(sftp_conn):
+    for call in (sftp_conn.sftp.stat, sftp_conn.sftp.lstat):
         with pytest.raises(exceptions.SFTPProtocolError) as info:
-            call(conn.path("missing"))
-        assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
-        assert conn.path("missing") in str(info.value)
+            call(sftp_conn.path("missing"))
+        assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        assert sftp_conn.path("missing") in str(info.value)
 
 
-def test_setstat_permissions_and_times(conn):
-    path = _fixture_file(conn, "set.txt")
-    local = conn.local("set.txt")
+def test_setstat_permissions_and_times(sftp_conn):
+    path = _fixture_file(sftp_conn, "set.txt")
+    local = sftp_conn.local("set.txt")
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS
     attrs.permissions = 0o600
-    assert conn.sftp.setstat(path, attrs) == 0
+    assert sftp_conn.sftp.setstat(path, attrs) == 0
     assert os.stat(local).st_mode == 0o100600
     assert (int(os.stat(local).st_atime), int(os.stat(local).st_mtime)) == (ATIME, MTIME)
 
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_ACMODTIME
     attrs.atime, attrs.mtime = 1234567890, 1300000000
-    assert conn.sftp.setstat(path, attrs) == 0
+    assert sftp_conn.sftp.setstat(path, attrs) == 0
     st = os.stat(local)
     assert (st.st_atime, st.st_mtime) == (1234567890, 1300000000)
     assert st.st_mode == 0o100600                      # untouched: not in flags
@@ -1052,7 +1003,7 @@ def test_setstat_permissions_and_times(conn):
     attrs = SFTPAttributes()
     attrs.flags = 0
     attrs.permissions, attrs.mtime = 0o777, 5
-    assert conn.sftp.setstat(path, attrs) == 0
+    assert sftp_conn.sftp.setstat(path, attrs) == 0
     st = os.stat(local)
     assert (st.st_mode, st.st_mtime) == (0o100600, 1300000000)
 
@@ -1060,37 +1011,37 @@ def test_setstat_permissions_and_times(conn):
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_SIZE
     attrs.filesize = 4
-    assert conn.sftp.setstat(path, attrs) == 0
-    assert _read_local(conn, "set.txt") == b"attr"
+    assert sftp_conn.sftp.setstat(path, attrs) == 0
+    assert _read_local(sftp_conn, "set.txt") == b"attr"
 
     # what stat() returns can be applied to another file
-    other = write_remote(conn, "other.txt", b"zz")
-    source = conn.sftp.stat(path)
+    other = write_remote(sftp_conn, "other.txt", b"zz")
+    source = sftp_conn.sftp.stat(path)
     before = repr(source)
-    assert conn.sftp.setstat(other, source) == 0
-    copied = conn.sftp.stat(other)
-    _assert_matches_os_stat(copied, conn.local("other.txt"))
+    assert sftp_conn.sftp.setstat(other, source) == 0
+    copied = sftp_conn.sftp.stat(other)
+    _assert_matches_os_stat(copied, sftp_conn.local("other.txt"))
     assert (copied.filesize, copied.permissions, copied.atime, copied.mtime) == (
         4, 0o100600, source.atime, source.mtime)
     # setstat leaves its argument alone (libssh2 zeroes the struct it is
     # given), so the same attributes can go to a third file
     assert repr(source) == before
-    third = write_remote(conn, "third.txt", b"abcdefgh")
-    assert conn.sftp.setstat(third, source) == 0
-    assert _read_local(conn, "third.txt") == b"abcd"
-    assert os.stat(conn.local("third.txt")).st_mode == 0o100600
+    third = write_remote(sftp_conn, "third.txt", b"abcdefgh")
+    assert sftp_conn.sftp.setstat(third, source) == 0
+    assert _read_local(sftp_conn, "third.txt") == b"abcd"
+    assert os.stat(sftp_conn.local("third.txt")).st_mode == 0o100600
 
     with pytest.raises(TypeError):
-        conn.sftp.setstat(path, None)
+        sftp_conn.sftp.setstat(path, None)
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.setstat(conn.path("missing"), attrs)
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.setstat(sftp_conn.path("missing"), attrs)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
 
 
-def test_fsetstat_and_fstat_ex_apply(conn):
-    path = _fixture_file(conn, "fset.txt")
-    local = conn.local("fset.txt")
-    with conn.sftp.open(path, LIBSSH2_FXF_READ | LIBSSH2_FXF_WRITE, 0) as handle:
+def test_fsetstat_and_fstat_ex_apply(sftp_conn):
+    path = _fixture_file(sftp_conn, "fset.txt")
+    local = sftp_conn.local("fset.txt")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ | LIBSSH2_FXF_WRITE, 0) as handle:
         attrs = SFTPAttributes()
         attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS | LIBSSH2_SFTP_ATTR_ACMODTIME
         attrs.permissions = 0o604
@@ -1116,17 +1067,17 @@ def test_fsetstat_and_fstat_ex_apply(conn):
             handle.fstat_ex(None, 0)
 
 
-def test_setstat_owner_asyncssh(asyncssh_conn):
+def test_setstat_owner_asyncssh(asyncssh_sftp_conn):
     # the asyncssh server runs as root: chown works
-    conn = asyncssh_conn
-    path = _fixture_file(conn, "owner.txt")
+    sftp_conn = asyncssh_sftp_conn
+    path = _fixture_file(sftp_conn, "owner.txt")
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_UIDGID
     attrs.uid, attrs.gid = 4242, 4343
-    assert conn.sftp.setstat(path, attrs) == 0
-    st = os.stat(conn.local("owner.txt"))
+    assert sftp_conn.sftp.setstat(path, attrs) == 0
+    st = os.stat(sftp_conn.local("owner.txt"))
     assert (st.st_uid, st.st_gid) == (4242, 4343)
-    got = conn.sftp.stat(path)
+    got = sftp_conn.sftp.stat(path)
     assert (got.uid, got.gid) == (4242, 4343)
 
 
@@ -1135,49 +1086,49 @@ def test_setstat_owner_asyncssh(asyncssh_conn):
 # ---------------------------------------------------------------------------
 
 @pytest.fixture
-def unprivileged_conn(sshd):
+def unprivileged_sftp_conn(sshd):
     if not sshd.password_user:
         pytest.skip("the ssh2cffi account does not exist (run scripts/setup.sh)")
-    conn = make_conn("sshd", sshd, sshd.password_user)
+    conn = SFTPConnection("sshd", sshd, sshd.password_user)
     yield conn
-    _finish(conn)
+    conn.close()
 
 
-def test_permission_denied(unprivileged_conn):
-    conn = unprivileged_conn
-    assert conn.user != "root"
-    secret = conn.local("root-only.txt")
+def test_permission_denied(unprivileged_sftp_conn):
+    sftp_conn = unprivileged_sftp_conn
+    assert sftp_conn.user != "root"
+    secret = sftp_conn.local("root-only.txt")
     put_local(secret, b"root's secret", 0o600)      # made by root (this process)
     assert os.stat(secret).st_uid == 0
-    path = conn.path("root-only.txt")
+    path = sftp_conn.path("root-only.txt")
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
-    assert conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED == 3
+        sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED == 3
     assert path in str(info.value)
     assert "LIBSSH2_FX_PERMISSION_DENIED" in str(info.value)
     # stat needs no read permission
-    assert conn.sftp.stat(path).permissions == 0o100600
+    assert sftp_conn.sftp.stat(path).permissions == 0o100600
     # not the owner: no chmod, no chown
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS
     attrs.permissions = 0o644
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.setstat(path, attrs)
-    assert conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
-    own = write_remote(conn, "mine.txt", b"x")
+        sftp_conn.sftp.setstat(path, attrs)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
+    own = write_remote(sftp_conn, "mine.txt", b"x")
     attrs = SFTPAttributes()
     attrs.flags = LIBSSH2_SFTP_ATTR_UIDGID
     attrs.uid = attrs.gid = 0
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.setstat(own, attrs)
-    assert conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
-    assert os.stat(conn.local("mine.txt")).st_uid == conn.uid
+        sftp_conn.sftp.setstat(own, attrs)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
+    assert os.stat(sftp_conn.local("mine.txt")).st_uid == sftp_conn.uid
     # a directory owned by root: nothing can be created in it
-    os.mkdir(conn.local("root-dir"), 0o755)
+    os.mkdir(sftp_conn.local("root-dir"), 0o755)
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.open(conn.path("root-dir", "new.txt"), WRITE_FLAGS, 0o644)
-    assert conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
-    assert os.listdir(conn.local("root-dir")) == []
+        sftp_conn.sftp.open(sftp_conn.path("root-dir", "new.txt"), WRITE_FLAGS, 0o644)
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_PERMISSION_DENIED
+    assert os.listdir(sftp_conn.local("root-dir")) == []
 
 
 # ---------------------------------------------------------------------------
@@ -1252,57 +1203,58 @@ def _check_statvfs(statvfs, local_dir, kind):
         assert statvfs.f_fsid == local.f_fsid
 
 
-def test_statvfs(conn):
-    root = conn.server.dir if conn.kind == "asyncssh" else "/"
-    _check_statvfs(conn.sftp.statvfs("/"), root, conn.kind)
-    _check_statvfs(conn.sftp.statvfs(conn.remote_root.encode()), conn.local_root, conn.kind)
+def test_statvfs(sftp_conn):
+    root = sftp_conn.server.dir if sftp_conn.kind == "asyncssh" else "/"
+    _check_statvfs(sftp_conn.sftp.statvfs("/"), root, sftp_conn.kind)
+    _check_statvfs(sftp_conn.sftp.statvfs(sftp_conn.remote_root.encode()), sftp_conn.local_root,
+                   sftp_conn.kind)
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.statvfs(conn.path("missing"))
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.statvfs(sftp_conn.path("missing"))
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
 
 
-def test_fstatvfs(conn):
-    path = write_remote(conn, "vfs.txt", b"x")
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
-        _check_statvfs(handle.fstatvfs(), conn.local_root, conn.kind)
+def test_fstatvfs(sftp_conn):
+    path = write_remote(sftp_conn, "vfs.txt", b"x")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+        _check_statvfs(handle.fstatvfs(), sftp_conn.local_root, sftp_conn.kind)
 
 
 # ---------------------------------------------------------------------------
 # symlinks and realpath
 # ---------------------------------------------------------------------------
 
-def test_lstat_and_stat_of_a_symlink(conn):
-    path = write_remote(conn, "target.txt", b"12345")
-    os.symlink("target.txt", conn.local("link"))
-    link = conn.path("link")
-    attrs = conn.sftp.lstat(link)
+def test_lstat_and_stat_of_a_symlink(sftp_conn):
+    path = write_remote(sftp_conn, "target.txt", b"12345")
+    os.symlink("target.txt", sftp_conn.local("link"))
+    link = sftp_conn.path("link")
+    attrs = sftp_conn.sftp.lstat(link)
     assert attrs.permissions & LIBSSH2_SFTP_S_IFMT == LIBSSH2_SFTP_S_IFLNK
     assert attrs.permissions == 0o120777
     assert attrs.filesize == len("target.txt")
-    assert attrs.permissions == os.lstat(conn.local("link")).st_mode
-    attrs = conn.sftp.stat(link)
+    assert attrs.permissions == os.lstat(sftp_conn.local("link")).st_mode
+    attrs = sftp_conn.sftp.stat(link)
     assert attrs.permissions == 0o100644
     assert attrs.filesize == 5
-    _assert_matches_os_stat(attrs, conn.local("target.txt"))
+    _assert_matches_os_stat(attrs, sftp_conn.local("target.txt"))
     # realpath resolves the link
-    assert conn.sftp.realpath(link) == path
+    assert sftp_conn.sftp.realpath(link) == path
     # a dangling link: lstat works, stat does not
-    os.symlink("nowhere", conn.local("dangling"))
-    assert conn.sftp.lstat(conn.path("dangling")).filesize == len("nowhere")
+    os.symlink("nowhere", sftp_conn.local("dangling"))
+    assert sftp_conn.sftp.lstat(sftp_conn.path("dangling")).filesize == len("nowhere")
     with pytest.raises(exceptions.SFTPProtocolError):
-        conn.sftp.stat(conn.path("dangling"))
-    assert conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
+        sftp_conn.sftp.stat(sftp_conn.path("dangling"))
+    assert sftp_conn.sftp.last_error() == LIBSSH2_FX_NO_SUCH_FILE
 
 
-def test_symlink(conn, symlink_status_misread):
-    existing = write_remote(conn, "existing.txt", b"pointed at")
-    newlink = conn.path("newlink")
-    sftp = conn.session.sftp_init()     # a fresh SFTP session: request ids from 0
+def test_symlink(sftp_conn, symlink_status_misread):
+    existing = write_remote(sftp_conn, "existing.txt", b"pointed at")
+    newlink = sftp_conn.path("newlink")
+    sftp = sftp_conn.session.sftp_init()     # a fresh SFTP session: request ids from 0
     assert sftp.stat(existing).filesize == 10             # request 0
     # OpenSSH takes SSH_FXP_SYMLINK's two paths in the opposite order to the
     # SFTP draft (target first, then the new link), and libssh2 sends
     # symlink(path, target) as given; asyncssh follows the draft
-    if conn.kind == "sshd":
+    if sftp_conn.kind == "sshd":
         args = (existing, newlink)
     else:
         args = (newlink, existing)
@@ -1313,21 +1265,21 @@ def test_symlink(conn, symlink_status_misread):
     else:
         assert sftp.symlink(*args) == 0
     # either way, the link was made: newlink -> existing
-    assert os.path.islink(conn.local("newlink"))
-    assert not os.path.islink(conn.local("existing.txt"))
-    if conn.kind == "sshd":
-        assert os.readlink(conn.local("newlink")) == existing
+    assert os.path.islink(sftp_conn.local("newlink"))
+    assert not os.path.islink(sftp_conn.local("existing.txt"))
+    if sftp_conn.kind == "sshd":
+        assert os.readlink(sftp_conn.local("newlink")) == existing
     else:  # asyncssh maps the chrooted target to the real path
-        assert os.readlink(conn.local("newlink")) == conn.local("existing.txt")
+        assert os.readlink(sftp_conn.local("newlink")) == sftp_conn.local("existing.txt")
     assert sftp.lstat(newlink).permissions == 0o120777
     assert sftp.stat(newlink).filesize == 10
 
 
-def test_symlink_onto_existing_name_fails_sshd(sshd_conn, symlink_status_misread):
-    conn = sshd_conn
-    existing = write_remote(conn, "a.txt", b"a")
-    other = write_remote(conn, "b.txt", b"b")
-    sftp = conn.session.sftp_init()
+def test_symlink_onto_existing_name_fails_sshd(sshd_sftp_conn, symlink_status_misread):
+    sftp_conn = sshd_sftp_conn
+    existing = write_remote(sftp_conn, "a.txt", b"a")
+    other = write_remote(sftp_conn, "b.txt", b"b")
+    sftp = sftp_conn.session.sftp_init()
     assert sftp.stat(existing).filesize == 1              # request 0
     # refused by the server (the name exists); with the misread status the
     # request id (1) comes back as the status, also an error
@@ -1335,57 +1287,241 @@ def test_symlink_onto_existing_name_fails_sshd(sshd_conn, symlink_status_misread
         sftp.symlink(existing, other)
     if not symlink_status_misread:
         assert sftp.last_error() == LIBSSH2_FX_FAILURE
-    assert not os.path.islink(conn.local("b.txt"))
-    assert _read_local(conn, "b.txt") == b"b"
+    assert not os.path.islink(sftp_conn.local("b.txt"))
+    assert _read_local(sftp_conn, "b.txt") == b"b"
 
 
-def test_realpath(conn):
-    if conn.kind == "sshd":
-        home = pwd.getpwnam(conn.user).pw_dir
+def test_realpath(sftp_conn):
+    if sftp_conn.kind == "sshd":
+        home = pwd.getpwnam(sftp_conn.user).pw_dir
     else:
         home = "/"          # chrooted
-    assert conn.sftp.realpath(".") == home
-    assert conn.sftp.realpath(b".") == home
-    assert isinstance(conn.sftp.realpath("."), str)
-    assert conn.sftp.mkdir(conn.path("sub"), 0o755) == 0
-    assert conn.sftp.realpath(conn.path("sub", "..")) == conn.remote_root
-    assert conn.sftp.realpath(conn.remote_root + "//sub/./") == conn.path("sub")
+    assert sftp_conn.sftp.realpath(".") == home
+    assert sftp_conn.sftp.realpath(b".") == home
+    assert isinstance(sftp_conn.sftp.realpath("."), str)
+    assert sftp_conn.sftp.mkdir(sftp_conn.path("sub"), 0o755) == 0
+    assert sftp_conn.sftp.realpath(sftp_conn.path("sub", "..")) == sftp_conn.remote_root
+    assert sftp_conn.sftp.realpath(sftp_conn.remote_root + "//sub/./") == sftp_conn.path("sub")
 
 
-def test_realpath_of_a_missing_path_raises(conn):
-    if conn.kind != "sshd":
+def test_realpath_of_a_missing_path_raises(sftp_conn):
+    if sftp_conn.kind != "sshd":
         pytest.skip("asyncssh resolves paths without looking at the file system")
     # OpenSSH answers with a status; Debian's libssh2 1.10 misreads it as an
     # empty path, which must still raise rather than return "".
     with pytest.raises(exceptions.SFTPProtocolError) as info:
-        conn.sftp.realpath(conn.path("missing", "deeper"))
+        sftp_conn.sftp.realpath(sftp_conn.path("missing", "deeper"))
     assert "missing" in str(info.value)
 
 
-def test_realpath_buffer_too_small(conn):
+def test_realpath_buffer_too_small(sftp_conn):
     with pytest.raises(exceptions.BufferTooSmallError) as info:
-        conn.sftp.realpath(".", max_len=0)
+        sftp_conn.sftp.realpath(".", max_len=0)
     assert info.value.errcode == -38
     assert not str(info.value).startswith(" ")
     assert "'.'" in str(info.value)
     # too short for the answer
     with pytest.raises(exceptions.BufferTooSmallError):
-        conn.sftp.realpath(conn.remote_root, 3)
+        sftp_conn.sftp.realpath(sftp_conn.remote_root, 3)
     # exactly long enough: the answer and its NUL
-    root = conn.remote_root
-    assert conn.sftp.realpath(root, max_len=len(root) + 1) == root
+    root = sftp_conn.remote_root
+    assert sftp_conn.sftp.realpath(root, max_len=len(root) + 1) == root
     with pytest.raises(exceptions.BufferTooSmallError):
-        conn.sftp.realpath(root, max_len=len(root))
+        sftp_conn.sftp.realpath(root, max_len=len(root))
+
+
+# ---------------------------------------------------------------------------
+# ssh2cffi's additions: readlink, posix_rename, open_ex_r, readable statuses
+# ---------------------------------------------------------------------------
+
+def _link(conn, name, target):
+    """Make symlink ``name`` -> ``target`` (relative to the work directory) and
+    return the target as the server reports it.  OpenSSH reports the target as
+    stored; the chrooted asyncssh server resolves it and names it inside the
+    chroot, so it gets an absolute target there."""
+    if conn.kind == "sshd":
+        os.symlink(target, conn.local(name))
+        return target
+    os.symlink(conn.local(target), conn.local(name))
+    return conn.path(target)
+
+
+def test_readlink(sftp_conn):
+    expected = _link(sftp_conn, "link", "target.txt")
+    assert sftp_conn.sftp.readlink(sftp_conn.path("link")) == expected
+    assert sftp_conn.sftp.readlink(sftp_conn.path("link").encode()) == expected
+    expected = _link(sftp_conn, "link2", "sub/other")
+    assert sftp_conn.sftp.readlink(sftp_conn.path("link2")) == expected
+
+
+def test_readlink_long_target(sftp_conn):
+    # longer than the first buffer: readlink asks again with more room
+    expected = _link(sftp_conn, "long", "/".join(["d" * 200] * 15))
+    assert len(expected) > 3000
+    assert sftp_conn.sftp.readlink(sftp_conn.path("long")) == expected
+
+
+def test_readlink_of_a_file_raises(sftp_conn, symlink_status_misread):
+    with open(sftp_conn.local("plain"), "w") as fobj:
+        fobj.write("x")
+    with pytest.raises(exceptions.SFTPProtocolError) as info:
+        sftp_conn.sftp.readlink(sftp_conn.path("plain"))
+    assert sftp_conn.path("plain") in str(info.value)
+    if not symlink_status_misread:
+        # OpenSSH says FAILURE, asyncssh a more precise status: never OK
+        assert sftp_conn.sftp.last_error() != 0
+    with pytest.raises(exceptions.SFTPProtocolError):
+        sftp_conn.sftp.readlink(sftp_conn.path("missing"))
+
+
+def test_sftp_additions_non_blocking(sftp_conn):
+    # EAGAIN is returned, not raised; calling again finishes the request
+    expected = _link(sftp_conn, "link", "target.txt")
+    with open(sftp_conn.local("a"), "w") as fobj:
+        fobj.write("data")
+    sftp_conn.session.set_blocking(False)
+    try:
+        assert sftp_conn.nb(sftp_conn.sftp.readlink, sftp_conn.path("link")) == expected
+        if HAS_LIBSSH2_1_11:
+            assert sftp_conn.nb(sftp_conn.sftp.posix_rename, sftp_conn.path("a"),
+                                sftp_conn.path("b")) == 0
+            handle = sftp_conn.nb(sftp_conn.sftp.open_ex_r, sftp_conn.path("b"),
+                                  LIBSSH2_FXF_READ, 0)
+            while True:  # read() returns (EAGAIN, b"") rather than EAGAIN
+                result = handle.read()
+                if result[0] != LIBSSH2_ERROR_EAGAIN:
+                    break
+                sftp_conn.wait()
+            assert result == (4, b"data")
+            assert sftp_conn.nb(handle.close) == 0
+    finally:
+        sftp_conn.session.set_blocking(True)
+
+
+def test_readlink_bad_arguments(sshd_sftp_conn):
+    with pytest.raises(TypeError):
+        sshd_sftp_conn.sftp.readlink(3)
+
+
+def test_sftp_error_names_the_status_and_its_meaning(sftp_conn):
+    with pytest.raises(exceptions.SFTPProtocolError) as info:
+        sftp_conn.sftp.open(sftp_conn.path("missing"), LIBSSH2_FXF_READ, 0)
+    text = str(info.value)
+    assert "LIBSSH2_FX_NO_SUCH_FILE (2, no such file)" in text
+    assert repr(sftp_conn.path("missing")) in text
+    assert sftp_conn.sftp.last_error() == 2
+    assert sftp_conn.sftp.last_error_text() == "LIBSSH2_FX_NO_SUCH_FILE (2, no such file)"
+
+
+@needs_libssh2_1_11
+def test_posix_rename_replaces_the_destination(sftp_conn):
+    for name, text in (("a", "first"), ("b", "second")):
+        with open(sftp_conn.local(name), "w") as fobj:
+            fobj.write(text)
+    assert sftp_conn.sftp.posix_rename(sftp_conn.path("a"), sftp_conn.path("b")) == 0
+    assert not os.path.exists(sftp_conn.local("a"))
+    with open(sftp_conn.local("b")) as fobj:
+        assert fobj.read() == "first"
+
+
+@needs_libssh2_1_11
+def test_posix_rename_missing_source(sftp_conn):
+    with pytest.raises(exceptions.SFTPProtocolError) as info:
+        sftp_conn.sftp.posix_rename(sftp_conn.path("missing"), sftp_conn.path("b"))
+    assert "LIBSSH2_FX_NO_SUCH_FILE" in str(info.value)
+    assert sftp_conn.sftp.last_error() == 2
+
+
+@needs_libssh2_1_11
+def test_posix_rename_server_without_the_extension(asyncssh_server, monkeypatch):
+    # The in-process asyncssh server, told not to announce the extension in
+    # its SFTP VERSION reply (libssh2 reads the announcement at sftp_init).
+    import asyncssh.sftp
+
+    handler = asyncssh.sftp.SFTPServerHandler
+    monkeypatch.setattr(handler, "_extensions", [
+        ext for ext in handler._extensions if ext[0] != b"posix-rename@openssh.com"])
+    conn = SFTPConnection("asyncssh", asyncssh_server)
+    try:
+        with open(conn.local("a"), "w") as fobj:
+            fobj.write("x")
+        with pytest.raises(exceptions.SFTPProtocolError) as info:
+            conn.sftp.posix_rename(conn.path("a"), conn.path("b"))
+        assert "does not offer the posix-rename@openssh.com extension" in str(info.value)
+        assert os.path.exists(conn.local("a"))
+        # the SFTP session is still usable
+        assert conn.sftp.rename(conn.path("a"), conn.path("b")) == 0
+    finally:
+        conn.close()
+
+
+@only_libssh2_1_10
+def test_posix_rename_and_open_ex_r_need_1_11(sshd_sftp_conn):
+    with pytest.raises(NotImplementedError, match=r"libssh2 >= 1\.11\.0.*1\.10"):
+        sshd_sftp_conn.sftp.posix_rename(sshd_sftp_conn.path("a"), sshd_sftp_conn.path("b"))
+    with pytest.raises(NotImplementedError, match=r"libssh2 >= 1\.11\.0"):
+        sshd_sftp_conn.sftp.open_ex_r(sshd_sftp_conn.path("a"), LIBSSH2_FXF_READ, 0)
+
+
+@needs_libssh2_1_11
+def test_open_ex_r_creates_and_reads(sftp_conn):
+    attrs = SFTPAttributes()
+    attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS
+    flags = LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC
+    with sftp_conn.sftp.open_ex_r(sftp_conn.path("new"), flags, 0o640, attrs=attrs) as handle:
+        assert handle.write(b"hello")[1] == 5
+    assert attrs.flags == LIBSSH2_SFTP_ATTR_PERMISSIONS  # left as it was
+    assert os.stat(sftp_conn.local("new")).st_mode & 0o777 == 0o640
+    with sftp_conn.sftp.open_ex_r(sftp_conn.path("new"), LIBSSH2_FXF_READ, 0) as handle:
+        assert handle.read() == (5, b"hello")
+    handle = sftp_conn.sftp.open_ex_r(sftp_conn.local_root if sftp_conn.kind == "sshd"
+                                      else sftp_conn.remote_root, 0, 0, open_type=1)
+    names = sorted(entry[1] for entry in handle.readdir())
+    assert b"new" in names
+    handle.close()
+
+
+@needs_libssh2_1_11
+def test_open_ex_r_reports_the_status(sftp_conn):
+    with pytest.raises(exceptions.SFTPProtocolError) as info:
+        sftp_conn.sftp.open_ex_r(sftp_conn.path("missing"), LIBSSH2_FXF_READ, 0)
+    assert "LIBSSH2_FX_NO_SUCH_FILE (2, no such file)" in str(info.value)
+    assert sftp_conn.sftp.last_error() == 2
+
+
+def test_open_ex_r_bad_arguments(sshd_sftp_conn):
+    sftp = sshd_sftp_conn.sftp
+    with pytest.raises(TypeError):
+        sftp.open_ex_r(sshd_sftp_conn.path("x"), LIBSSH2_FXF_READ, 0, attrs="attrs")
+    with pytest.raises(ValueError):
+        sftp.open_ex_r(sshd_sftp_conn.path("x"), LIBSSH2_FXF_READ, 0, open_type=7)
+    with pytest.raises(TypeError):
+        sftp.open_ex_r(sshd_sftp_conn.path("x"), "r", 0)
+    with pytest.raises(TypeError):
+        sftp.open_ex_r(None, LIBSSH2_FXF_READ, 0)
+
+
+def test_sftp_additions_after_disconnect_raise(sshd):
+    conn = SFTPConnection("sshd", sshd)
+    sftp = conn.sftp
+    conn.close()
+    calls = [lambda: sftp.readlink("/x"), sftp.last_error_text]
+    if HAS_LIBSSH2_1_11:
+        calls += [lambda: sftp.posix_rename("/a", "/b"),
+                  lambda: sftp.open_ex_r("/a", LIBSSH2_FXF_READ, 0)]
+    for call in calls:
+        with pytest.raises(exceptions.SocketDisconnectError):
+            call()
 
 
 # ---------------------------------------------------------------------------
 # positions
 # ---------------------------------------------------------------------------
 
-def test_seek_tell_rewind(conn):
+def test_seek_tell_rewind(sftp_conn):
     data = bytes(range(100))
-    path = write_remote(conn, "pos.bin", data)
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    path = write_remote(sftp_conn, "pos.bin", data)
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert handle.tell() == 0
         assert handle.tell64() == 0
         assert handle.read(10) == (10, data[:10])
@@ -1396,7 +1532,7 @@ def test_seek_tell_rewind(conn):
         assert handle.tell64() == 55
         assert handle.seek64(90) is None
         assert handle.tell64() == 90
-        assert read_all(handle) == data[90:]
+        assert read_handle(handle) == data[90:]
         assert handle.tell() == 100
         assert handle.rewind() is None
         assert handle.tell() == 0
@@ -1421,25 +1557,25 @@ def test_seek_tell_rewind(conn):
         assert handle.read(4) == (4, data[:4])
 
 
-def test_write_at_offset(conn):
-    path = write_remote(conn, "patch.bin", b"a" * 10)
-    with conn.sftp.open(path, LIBSSH2_FXF_WRITE, 0) as handle:
+def test_write_at_offset(sftp_conn):
+    path = write_remote(sftp_conn, "patch.bin", b"a" * 10)
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_WRITE, 0) as handle:
         handle.seek64(4)
         assert handle.write(b"XY") == (2, 2)
         assert handle.tell64() == 6
         handle.seek(12)                   # a hole is filled with zeros
         assert handle.write(b"Z") == (1, 1)
-    assert _read_local(conn, "patch.bin") == b"aaaaXYaaaa\0\0Z"
+    assert _read_local(sftp_conn, "patch.bin") == b"aaaaXYaaaa\0\0Z"
 
 
 # ---------------------------------------------------------------------------
 # handle life: iteration, context manager, close
 # ---------------------------------------------------------------------------
 
-def test_iteration_yields_chunks(conn):
+def test_iteration_yields_chunks(sftp_conn):
     data = os.urandom(5 * 1024 * 1024)         # more than one 2 MiB read
-    path = write_remote(conn, "chunks.bin", data)
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    path = write_remote(sftp_conn, "chunks.bin", data)
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         chunks = list(handle)
     assert len(chunks) >= 3
     for rc, chunk in chunks:
@@ -1448,29 +1584,29 @@ def test_iteration_yields_chunks(conn):
     assert digest(b"".join(chunk for _, chunk in chunks)) == digest(data)
 
 
-def test_context_manager_closes(conn):
-    path = write_remote(conn, "ctx.txt", b"ctx")
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+def test_context_manager_closes(sftp_conn):
+    path = write_remote(sftp_conn, "ctx.txt", b"ctx")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert handle.closed is False
         assert handle.read() == (3, b"ctx")
     assert handle.closed is True
     # an exception inside the block propagates, and the handle is closed
     with pytest.raises(KeyError):
-        with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+        with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
             raise KeyError("boom")
     assert handle.closed is True
     # leaving the block after an explicit close is fine
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert handle.close() == 0
     assert handle.closed is True
-    with conn.sftp.opendir(conn.remote_root) as handle:
+    with sftp_conn.sftp.opendir(sftp_conn.remote_root) as handle:
         pass
     assert handle.closed is True
 
 
-def test_close_twice_returns_none(conn):
-    path = write_remote(conn, "close.txt", b"x")
-    handle = conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+def test_close_twice_returns_none(sftp_conn):
+    path = write_remote(sftp_conn, "close.txt", b"x")
+    handle = sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
     assert handle.closed is False
     assert handle.close() == 0
     assert handle.closed is True
@@ -1505,10 +1641,10 @@ def _every_handle_call(handle):
     }
 
 
-def test_any_call_after_close_raises(conn):
-    path = write_remote(conn, "closed.txt", b"data")
-    handles = [conn.sftp.open(path, LIBSSH2_FXF_READ | LIBSSH2_FXF_WRITE, 0),
-               conn.sftp.opendir(conn.remote_root)]
+def test_any_call_after_close_raises(sftp_conn):
+    path = write_remote(sftp_conn, "closed.txt", b"data")
+    handles = [sftp_conn.sftp.open(path, LIBSSH2_FXF_READ | LIBSSH2_FXF_WRITE, 0),
+               sftp_conn.sftp.opendir(sftp_conn.remote_root)]
     for handle in handles:
         assert handle.close() == 0
         for name, call in _every_handle_call(handle).items():
@@ -1519,15 +1655,15 @@ def test_any_call_after_close_raises(conn):
         with handle:
             pass
     # the SFTP session is unharmed
-    assert conn.sftp.stat(path).filesize == 4
+    assert sftp_conn.sftp.stat(path).filesize == 4
 
 
-def test_fsync(conn):
-    path = conn.path("sync.txt")
-    with conn.sftp.open(path, WRITE_FLAGS, 0o644) as handle:
+def test_fsync(sftp_conn):
+    path = sftp_conn.path("sync.txt")
+    with sftp_conn.sftp.open(path, WRITE_FLAGS, 0o644) as handle:
         assert handle.write(b"synced") == (6, 6)
         assert handle.fsync() == 0
-        assert _read_local(conn, "sync.txt") == b"synced"
+        assert _read_local(sftp_conn, "sync.txt") == b"synced"
 
 
 # ---------------------------------------------------------------------------
@@ -1578,9 +1714,11 @@ def test_sftp_built_directly():
         "get_channel": sftp.get_channel,
     }
     for name, call in calls.items():
-        with pytest.raises(exceptions.SFTPError):
+        # SFTPError itself (no libssh2 call is made), not one of its subclasses
+        with pytest.raises(exceptions.SFTPError) as info:
             call()
             pytest.fail("%s() did not raise" % name)
+        assert type(info.value) is exceptions.SFTPError, name
     for bad in (1, None, "session"):
         with pytest.raises(TypeError):
             SFTP(bad)
@@ -1590,20 +1728,20 @@ def test_sftp_built_directly():
     gc.collect()
 
 
-def test_sftp_session_property(conn):
-    assert conn.sftp.session is conn.session
+def test_sftp_session_property(sftp_conn):
+    assert sftp_conn.sftp.session is sftp_conn.session
     with pytest.raises(AttributeError):
-        conn.sftp.session = None
+        sftp_conn.sftp.session = None
 
 
 # ---------------------------------------------------------------------------
 # lifetimes
 # ---------------------------------------------------------------------------
 
-def test_handle_keeps_sftp_alive(conn):
-    sftp = conn.session.sftp_init()
-    handle = sftp.open(conn.path("alive.txt"), WRITE_FLAGS | LIBSSH2_FXF_READ, 0o644)
-    dirhandle = sftp.opendir(conn.remote_root)
+def test_handle_keeps_sftp_alive(sftp_conn):
+    sftp = sftp_conn.session.sftp_init()
+    handle = sftp.open(sftp_conn.path("alive.txt"), WRITE_FLAGS | LIBSSH2_FXF_READ, 0o644)
+    dirhandle = sftp.opendir(sftp_conn.remote_root)
     ref = weakref.ref(sftp)
     del sftp
     gc.collect()
@@ -1611,7 +1749,7 @@ def test_handle_keeps_sftp_alive(conn):
     assert handle.write(b"still works") == (11, 11)
     assert handle.fstat().filesize == 11
     handle.rewind()
-    assert read_all(handle) == b"still works"
+    assert read_handle(handle) == b"still works"
     assert b"alive.txt" in {name for _, name, _ in dirhandle.readdir()}
     assert handle.close() == 0
     assert dirhandle.close() == 0
@@ -1619,47 +1757,47 @@ def test_handle_keeps_sftp_alive(conn):
     gc.collect()
     assert ref() is None
     # the session goes on; a new SFTP session works
-    assert conn.sftp.stat(conn.path("alive.txt")).filesize == 11
-    assert isinstance(conn.session.sftp_init(), SFTP)
+    assert sftp_conn.sftp.stat(sftp_conn.path("alive.txt")).filesize == 11
+    assert isinstance(sftp_conn.session.sftp_init(), SFTP)
 
 
-def test_dropped_handles_are_freed(conn):
-    path = write_remote(conn, "drop.txt", b"x")
+def test_dropped_handles_are_freed(sftp_conn):
+    path = write_remote(sftp_conn, "drop.txt", b"x")
     for _ in range(50):
-        handle = conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+        handle = sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
         assert handle.read() == (1, b"x")
         del handle                            # never closed explicitly
     gc.collect()
-    assert conn.sftp.stat(path).filesize == 1
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    assert sftp_conn.sftp.stat(path).filesize == 1
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert handle.read() == (1, b"x")
 
 
-def test_use_after_disconnect_raises(conn):
-    path = write_remote(conn, "disc.txt", b"data")
-    handle = conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
-    dirhandle = conn.sftp.opendir(conn.remote_root)
+def test_use_after_disconnect_raises(sftp_conn):
+    path = write_remote(sftp_conn, "disc.txt", b"data")
+    handle = sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0)
+    dirhandle = sftp_conn.sftp.opendir(sftp_conn.remote_root)
     readdir = dirhandle.readdir()
     assert next(readdir)[0] > 0
-    channel = conn.sftp.get_channel()
-    assert conn.session.disconnect() == 0
+    channel = sftp_conn.sftp.get_channel()
+    assert sftp_conn.session.disconnect() == 0
     sftp_calls = {
-        "open": lambda: conn.sftp.open(path, LIBSSH2_FXF_READ, 0),
-        "opendir": lambda: conn.sftp.opendir(conn.remote_root),
-        "stat": lambda: conn.sftp.stat(path),
-        "lstat": lambda: conn.sftp.lstat(path),
-        "setstat": lambda: conn.sftp.setstat(path, SFTPAttributes()),
-        "statvfs": lambda: conn.sftp.statvfs("/"),
-        "unlink": lambda: conn.sftp.unlink(path),
-        "rename": lambda: conn.sftp.rename(path, path + ".x"),
-        "mkdir": lambda: conn.sftp.mkdir(path + ".d", 0o755),
-        "rmdir": lambda: conn.sftp.rmdir(path + ".d"),
-        "symlink": lambda: conn.sftp.symlink(path, path + ".l"),
-        "realpath": lambda: conn.sftp.realpath("."),
-        "last_error": conn.sftp.last_error,
-        "get_channel": conn.sftp.get_channel,
-        "get": lambda: conn.sftp.get(path, os.devnull),
-        "sftp_init": conn.session.sftp_init,
+        "open": lambda: sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0),
+        "opendir": lambda: sftp_conn.sftp.opendir(sftp_conn.remote_root),
+        "stat": lambda: sftp_conn.sftp.stat(path),
+        "lstat": lambda: sftp_conn.sftp.lstat(path),
+        "setstat": lambda: sftp_conn.sftp.setstat(path, SFTPAttributes()),
+        "statvfs": lambda: sftp_conn.sftp.statvfs("/"),
+        "unlink": lambda: sftp_conn.sftp.unlink(path),
+        "rename": lambda: sftp_conn.sftp.rename(path, path + ".x"),
+        "mkdir": lambda: sftp_conn.sftp.mkdir(path + ".d", 0o755),
+        "rmdir": lambda: sftp_conn.sftp.rmdir(path + ".d"),
+        "symlink": lambda: sftp_conn.sftp.symlink(path, path + ".l"),
+        "realpath": lambda: sftp_conn.sftp.realpath("."),
+        "last_error": sftp_conn.sftp.last_error,
+        "get_channel": sftp_conn.sftp.get_channel,
+        "get": lambda: sftp_conn.sftp.get(path, os.devnull),
+        "sftp_init": sftp_conn.session.sftp_init,
     }
     handle_calls = _every_handle_call(handle)
     handle_calls["close"] = handle.close
@@ -1669,28 +1807,28 @@ def test_use_after_disconnect_raises(conn):
         with pytest.raises(exceptions.SocketDisconnectError):
             call()
             pytest.fail("%s() after disconnect did not raise" % name)
-    with pytest.raises(exceptions.SSH2Error):
+    with pytest.raises(exceptions.SocketDisconnectError):
         channel.read()
     assert handle.closed is False
     with handle:            # nothing to close any more: no error
         pass
-    assert os.path.exists(conn.local("disc.txt"))
+    assert os.path.exists(sftp_conn.local("disc.txt"))
     handle = dirhandle = readdir = channel = None   # (not del: the lambdas name them)
     gc.collect()
 
 
-def test_get_channel(conn):
-    channel = conn.sftp.get_channel()
+def test_get_channel(sftp_conn):
+    channel = sftp_conn.sftp.get_channel()
     assert isinstance(channel, Channel)
-    assert channel.session is conn.session
+    assert channel.session is sftp_conn.session
     assert channel.window_read() > 0
-    again = conn.sftp.get_channel()
-    assert isinstance(again, Channel) and again.session is conn.session
+    again = sftp_conn.sftp.get_channel()
+    assert isinstance(again, Channel) and again.session is sftp_conn.session
     # the channel belongs to the SFTP session: dropping the wrapper frees nothing
     del channel, again
     gc.collect()
-    path = write_remote(conn, "chan.txt", b"still here")
-    with conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
+    path = write_remote(sftp_conn, "chan.txt", b"still here")
+    with sftp_conn.sftp.open(path, LIBSSH2_FXF_READ, 0) as handle:
         assert handle.read() == (10, b"still here")
 
 
@@ -1736,13 +1874,13 @@ print("orders", orders)
 """
 
 
-def test_every_drop_order_of_session_sftp_and_handles(sshd_conn):
-    conn = sshd_conn
+def test_every_drop_order_of_session_sftp_and_handles(sshd_sftp_conn):
+    sftp_conn = sshd_sftp_conn
     data = os.urandom(4096)
-    path = write_remote(conn, "drop-order.bin", data)
+    path = write_remote(sftp_conn, "drop-order.bin", data)
     result = run_python(DROP_ORDER_CHILD, timeout=240, env={
-        "SSHD_HOST": conn.server.host, "SSHD_PORT": str(conn.server.port),
-        "SSHD_USER": conn.user, "SSHD_KEY": conn.server.key_paths["id_ed25519"],
+        "SSHD_HOST": sftp_conn.server.host, "SSHD_PORT": str(sftp_conn.server.port),
+        "SSHD_USER": sftp_conn.user, "SSHD_KEY": sftp_conn.server.key_paths["id_ed25519"],
         "SFTP_FILE": path, "SFTP_SIZE": str(len(data))})
     assert result.returncode == 0, "child died (%d): %s" % (result.returncode,
                                                              result.stderr[-3000:])

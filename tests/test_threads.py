@@ -2,13 +2,13 @@
 import hashlib
 import threading
 
-from helpers import sshd_session
+from helpers import login
 
 SIZE = 8 * 1024 * 1024
 
 
 def stream(sshd, index, results):
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     try:
         channel = session.open_session()
         # Each thread gets different data: a thread mixing up buffers would show.
@@ -44,7 +44,7 @@ def test_threads_stream_in_parallel_with_correct_bytes(sshd):
 def test_calls_release_the_gil(sshd):
     # While one thread sits in a blocking libssh2 read (the remote command
     # sleeps), another thread keeps running Python code.
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     channel = session.open_session()
     channel.execute("sleep 1; echo done")
     ticks = []

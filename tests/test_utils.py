@@ -1,7 +1,7 @@
 """ssh2cffi.utils: find_eol, version, handle_error_codes, wait_socket, ssh2_exit."""
 import pytest
 
-from helpers import run_python
+from helpers import login, run_python
 from ssh2cffi import error_codes, exceptions, utils
 
 
@@ -81,8 +81,7 @@ def test_unknown_and_out_of_range_codes():
 
 
 def test_wait_socket_not_blocked_returns_zero(sshd):
-    from helpers import sshd_session
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     assert utils.wait_socket(sock, session, timeout=0.1) == 0
     with pytest.raises(TypeError):
         utils.wait_socket(None, session)
@@ -91,8 +90,7 @@ def test_wait_socket_not_blocked_returns_zero(sshd):
 
 
 def test_encoding_is_read_at_call_time(sshd):
-    from helpers import sshd_session
-    session, sock = sshd_session(sshd)
+    session, sock, _user = login("sshd", sshd, user=sshd.user)
     try:
         utils.ENCODING = "latin-1"
         channel = session.open_session()
