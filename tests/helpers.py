@@ -271,20 +271,23 @@ def until_ready(sock, session, call, *args):
 # processes and data
 # ---------------------------------------------------------------------------
 
-def run_python(code, timeout=120, env=None):
+def run_python(code, timeout=120, env=None, watchdog=True):
     """Run ``code`` in a fresh interpreter (this one's), so a crash fails a test
     instead of killing the run.  Returns the CompletedProcess.
 
-    A child still running 10 s before ``timeout`` prints every thread's stack
-    to its stderr and exits (faulthandler), so a hang fails the test with the
-    place it hung, instead of a bare TimeoutExpired.
+    With ``watchdog``, a child still running 10 s before ``timeout`` prints
+    every thread's stack to its stderr and exits (faulthandler), so a hang
+    fails the test with the place it hung, instead of a bare TimeoutExpired.
+    Programs that fork must go without: CPython's faulthandler timer thread
+    does not survive fork(), and a forked child then hangs at exit waiting
+    for it.
     """
     here = os.path.dirname(os.path.abspath(__file__))
     full_env = dict(os.environ, PYTHONPATH=here)
     full_env.update(env or {})
-    watchdog = ("import faulthandler; faulthandler.dump_traceback_later(%d, exit=True)\n"
-                % max(timeout - 10, 1))
-    return subprocess.run([sys.executable, "-c", watchdog + textwrap.dedent(code)],
+    prologue = ("import faulthandler; faulthandler.dump_traceback_later(%d, exit=True)\n"
+                % max(timeout - 10, 1)) if watchdog else ""
+    return subprocess.run([sys.executable, "-c", prologue + textwrap.dedent(code)],
                           env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
