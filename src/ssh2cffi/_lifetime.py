@@ -42,10 +42,11 @@ import itertools
 import os
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, List, NoReturn, Optional, Set, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, NoReturn, Optional, Set, Tuple, Type, TypeVar
 
 from . import exceptions
 from ._libssh2 import ffi, lib
+from ._threads import new_lock
 
 if TYPE_CHECKING:
     from ._libssh2 import CData
@@ -101,7 +102,8 @@ class SessionRecord(_Owner):
     """The ownership record of one LIBSSH2_SESSION pointer (see module docstring)."""
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
-                 "_sock", "_fd", "_restore_blocking", "_local", "_pid", "__weakref__")
+                 "_sock", "_fd", "_restore_blocking", "_local", "_pid", "lock", "owners",
+                 "__weakref__")
 
     def __init__(self, ptr: Optional["CData"], *, keepalive: object = None) -> None:
         super().__init__(frees=ptr is not None)
@@ -122,6 +124,10 @@ class SessionRecord(_Owner):
         self._fd = -1
         self._restore_blocking = False
         self._pid = os.getpid()  # the process whose connection this is
+        # Threads: every libssh2 call on the session holds ``lock``; ``owners``
+        # names the thread that has each half-done operation (see _threads).
+        self.lock = new_lock()
+        self.owners: Dict[str, int] = {}
         if ptr is not None:
             _records_of_this_process.add(self)
 
@@ -183,6 +189,10 @@ class SessionRecord(_Owner):
         self._pending.clear()
         self._local.clear()
         self._restore_blocking = False
+        # A thread of the parent may have held the lock at the fork: that
+        # thread does not exist here, and would never let go.
+        self.lock = new_lock()
+        self.owners = {}
 
     def mark_disconnected(self) -> None:
         """No more I/O on this session: its children die with it."""
@@ -278,12 +288,13 @@ class NestedRecord(_Owner):
     the session record meanwhile.
     """
 
-    __slots__ = ("session", "ptr", "_in_session")
+    __slots__ = ("session", "ptr", "_in_session", "owners")
 
     def __init__(self, session: SessionRecord, ptr: "CData", release: ChildRelease) -> None:
         super().__init__(frees=True)
         self.session = session
         self.ptr = ptr
+        self.owners: Dict[str, int] = {}  # half-done SFTP operations (see _threads)
         self._in_session = ChildFinaliser(session, session, release)
 
     def _free(self) -> None:
@@ -379,6 +390,10 @@ class Wrapper:
         if gone is not None:
             raise gone[0](gone[1])
         return self._ptr
+
+    def _state_owner(self) -> Any:
+        """The record whose ``owners`` guard this object's half-done operations (_threads)."""
+        return self._rec
 
     def _disown(self, cls: Type[exceptions.SSH2Error], text: str) -> Any:
         """Take the pointer back from the collector, now that libssh2 frees it.

@@ -18,6 +18,8 @@ from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
+from ._threads import operation as _operation
+from ._threads import serialised as _serialised
 from .pkey import PublicKey as _PublicKey
 
 if typing.TYPE_CHECKING:
@@ -104,6 +106,7 @@ class Agent(_Wrapper):
         return _os.environ.get("SSH_AUTH_SOCK", "$SSH_AUTH_SOCK")
 
     # -- API ----------------------------------------------------------------------------
+    @_serialised
     def connect(self) -> int:
         """Connect to the agent; returns 0.
 
@@ -140,6 +143,7 @@ class Agent(_Wrapper):
         self._connected = True
         return 0
 
+    @_serialised
     def disconnect(self) -> int:
         """Close the connection to the agent; returns libssh2's rc (0), as ssh2-python."""
         ptr = self._usable_ptr()
@@ -148,6 +152,7 @@ class Agent(_Wrapper):
         self._connected = False
         return _lib.libssh2_agent_disconnect(ptr)
 
+    @_serialised
     def list_identities(self) -> None:
         """Ask the agent for its identities (get_identities() does this itself).
 
@@ -165,6 +170,7 @@ class Agent(_Wrapper):
             raise _error_as(AgentListIdentitiesError, "Failure requesting identities from "
                             "agent", rc, self._session._ptr)
 
+    @_serialised
     def get_identities(self) -> List[_PublicKey]:
         """The agent's identities (``PublicKey`` objects); ``[]`` for an empty agent."""
         self.list_identities()
@@ -199,6 +205,7 @@ class Agent(_Wrapper):
         raise AgentAuthenticationError(
             "the public key %r is not among this agent's identities" % (pkey,))
 
+    @_operation("userauth")
     def userauth(self, username: StrOrBytes, pkey: _PublicKey) -> int:
         """Authenticate ``username`` with the agent's key ``pkey``.
 
@@ -217,11 +224,13 @@ class Agent(_Wrapper):
         raise _error_as(AgentAuthenticationError, "Error authenticating user %s with provided "
                         "public key" % user.decode("utf-8", "replace"), rc, self._session._ptr)
 
+    @_serialised
     def get_identity_path(self) -> Optional[bytes]:
         """The agent socket path set with set_identity_path(), or None (then SSH_AUTH_SOCK)."""
         path = _lib.libssh2_agent_get_identity_path(self._usable_ptr())
         return None if path == _ffi.NULL else _ffi.string(path)
 
+    @_serialised
     def set_identity_path(self, path: Union[StrOrBytes, "_os.PathLike[Any]", None]) -> None:
         """Use the agent listening on the Unix socket ``path`` instead of SSH_AUTH_SOCK.
 

@@ -21,6 +21,9 @@ from ._libssh2 import lib as _lib
 from ._lifetime import CHANNEL_GC_SIZE as _CHANNEL_GC_SIZE
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
+from ._threads import busy_error as _busy_error
+from ._threads import operation as _operation
+from ._threads import serialised as _serialised
 from .exceptions import ChannelError  # noqa: F401  (ssh2.channel re-exports it)
 
 if typing.TYPE_CHECKING:
@@ -113,6 +116,7 @@ class Channel(_Wrapper):
             self.close()
 
     # -- requests ---------------------------------------------------------------
+    @_operation("channel")
     def pty(self, term: StrOrBytes = "vt100", *, width: int = _lib.LIBSSH2_TERM_WIDTH,
             height: int = _lib.LIBSSH2_TERM_HEIGHT, width_px: int = _lib.LIBSSH2_TERM_WIDTH_PX,
             height_px: int = _lib.LIBSSH2_TERM_HEIGHT_PX, modes: bytes = b"") -> int:
@@ -134,6 +138,7 @@ class Channel(_Wrapper):
         return self._check(_lib.libssh2_channel_request_pty_ex(
             self._live(), name, len(name), encoded, len(encoded), *sizes))
 
+    @_serialised
     def pty_resize(self, width: int, height: int, width_px: int = 0, height_px: int = 0) -> int:
         """Tell the server the terminal is now ``width`` x ``height`` characters
         (``width_px`` x ``height_px`` pixels, 0: unknown); the remote program gets SIGWINCH.
@@ -165,6 +170,7 @@ class Channel(_Wrapper):
         """Start the user's login shell."""
         return self.process_startup(b"shell", None)
 
+    @_operation("channel")
     def process_startup(self, request: StrOrBytes, message: Optional[StrOrBytes] = None) -> int:
         """Send a channel request (``exec``, ``shell``, ``subsystem``) with an optional message."""
         req = _to_bytes(request, "request")
@@ -176,6 +182,7 @@ class Channel(_Wrapper):
         return self._check(_lib.libssh2_channel_process_startup(
             self._live(), req, len(req), msg, msg_len))
 
+    @_operation("channel")
     def setenv(self, varname: StrOrBytes, value: StrOrBytes) -> int:
         """Set the environment variable ``varname`` to ``value`` for the command to come.
 
@@ -187,6 +194,7 @@ class Channel(_Wrapper):
         return self._check(_lib.libssh2_channel_setenv_ex(
             self._live(), name, len(name), data, len(data)))
 
+    @_operation("channel")
     def request_auth_agent(self) -> int:
         """Ask the server to forward the SSH agent on this channel."""
         return self._check(_lib.libssh2_channel_request_auth_agent(self._live()))
@@ -195,6 +203,7 @@ class Channel(_Wrapper):
         """Request X11 forwarding with a generated cookie."""
         return self.x11_req_ex(0, None, None, screen_number)
 
+    @_operation("channel")
     def x11_req_ex(self, single_connection: int, auth_proto: Optional[bytes],
                    auth_cookie: Optional[bytes], screen_number: int) -> int:
         """Request X11 forwarding with the given protocol and cookie (bytes)."""
@@ -204,6 +213,7 @@ class Channel(_Wrapper):
             self._live(), _to_cint(single_connection, "single_connection"), proto, cookie,
             _to_cint(screen_number, "screen_number")))
 
+    @_serialised
     def signal(self, signame: StrOrBytes) -> int:
         """Send a signal such as ``"TERM"`` (no ``SIG`` prefix) to the remote process.
 
@@ -229,38 +239,46 @@ class Channel(_Wrapper):
         ``(0, b'')`` at EOF.
         """
         rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
+        lock = rec.lock  # inline _serialised: this is the hottest call
+        if not lock.acquire(not rec.blocking):
+            raise _busy_error()
         try:
-            small_enough = 0 < size <= self._bufsize
-        except TypeError:
-            raise TypeError("size must be an int, not %s" % type(size).__name__) from None
-        if not small_enough:
-            # Also for size <= 0: the buffer may still be None, and
-            # _new_read_buffer rejects a negative size (it holds >= 1 byte).
-            self._buf = _new_read_buffer(size)
-            self._bufsize = max(size, 1)
-        try:
-            rc = _read_ex(self._ptr, stream_id, self._buf, size)
-        except (TypeError, OverflowError):  # cffi refused size or stream_id: say which
-            _new_read_buffer(size)  # a float size passes the comparison above
-            rc = _read_ex(self._ptr, _to_cint(stream_id, "stream_id"), self._buf, size)
-        if rc > 0:
-            return rc, _unpack(self._buf, rc)
-        if rc == _EAGAIN:
-            return _EAGAIN_RESULT
-        if rc == 0:
-            return _EOF_RESULT
-        _raise_error(rc, rec.ptr)
+            if not rec.usable:
+                rec.raise_unusable()
+            try:
+                small_enough = 0 < size <= self._bufsize
+            except TypeError:
+                raise TypeError("size must be an int, not %s" % type(size).__name__) from None
+            if not small_enough:
+                # Also for size <= 0: the buffer may still be None, and
+                # _new_read_buffer rejects a negative size (it holds >= 1 byte).
+                self._buf = _new_read_buffer(size)
+                self._bufsize = max(size, 1)
+            try:
+                rc = _read_ex(self._ptr, stream_id, self._buf, size)
+            except (TypeError, OverflowError):  # cffi refused size or stream_id: say which
+                _new_read_buffer(size)  # a float size passes the comparison above
+                rc = _read_ex(self._ptr, _to_cint(stream_id, "stream_id"), self._buf, size)
+            if rc > 0:
+                return rc, _unpack(self._buf, rc)
+            if rc == _EAGAIN:
+                return _EAGAIN_RESULT
+            if rc == 0:
+                return _EOF_RESULT
+            _raise_error(rc, rec.ptr)
+        finally:
+            lock.release()
 
     # read(size) is read_ex(size, 0): the same function, one Python call fewer
     # on the hottest path.
     read = read_ex
 
+    @_serialised
     def eof(self) -> bool:
         """True once the remote side has sent EOF."""
         return bool(_lib.libssh2_channel_eof(self._live()))
 
+    @_serialised
     def poll_channel_read(self, extended: int) -> int:
         """1 if data (``extended``: stderr) is waiting to be read, else 0. Deprecated upstream."""
         return self._check(_lib.libssh2_poll_channel_read(self._live(), _to_cint(extended, "extended")))
@@ -282,18 +300,24 @@ class Channel(_Wrapper):
     def write_ex(self, stream_id: int, buf: StrOrBytes) -> Tuple[int, int]:
         """Write all of ``buf`` to stream ``stream_id``: ``(rc, bytes_written)``."""
         rec = self._rec
-        if not rec.usable:
-            rec.raise_unusable()
-        data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
-        written = self._written
+        lock = rec.lock  # inline _serialised, as in read_ex
+        if not lock.acquire(not rec.blocking):
+            raise _busy_error()
         try:
-            rc = _write_all(self._ptr, stream_id, data, len(data), written)
-        except (TypeError, OverflowError):  # cffi refused stream_id: say so
-            rc = _write_all(self._ptr, _to_cint(stream_id, "stream_id"), data, len(data),
-                            written)
-        if rc < 0 and rc != _EAGAIN:
-            _raise_error(rc, rec.ptr)
-        return rc, written[0]
+            if not rec.usable:
+                rec.raise_unusable()
+            data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
+            written = self._written
+            try:
+                rc = _write_all(self._ptr, stream_id, data, len(data), written)
+            except (TypeError, OverflowError):  # cffi refused stream_id: say so
+                rc = _write_all(self._ptr, _to_cint(stream_id, "stream_id"), data, len(data),
+                                written)
+            if rc < 0 and rc != _EAGAIN:
+                _raise_error(rc, rec.ptr)
+            return rc, written[0]
+        finally:
+            lock.release()
 
     def flush(self) -> int:
         """Discard unread stdout data; returns the number of bytes flushed."""
@@ -303,6 +327,7 @@ class Channel(_Wrapper):
         """Discard unread stderr data; returns the number of bytes flushed."""
         return self.flush_ex(_STDERR)
 
+    @_serialised
     def flush_ex(self, stream_id: int) -> int:
         """Discard unread data of stream ``stream_id`` (0 stdout, 1 stderr,
         ``LIBSSH2_CHANNEL_FLUSH_ALL``...); returns the number of bytes flushed."""
@@ -310,18 +335,22 @@ class Channel(_Wrapper):
             self._live(), _to_cint(stream_id, "stream_id")))
 
     # -- end of stream and exit ------------------------------------------------
+    @_serialised
     def send_eof(self) -> int:
         """Tell the remote process there is no more input (its stdin ends)."""
         return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
+    @_serialised
     def wait_eof(self) -> int:
         """Wait for the remote side's EOF (all output sent)."""
         return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
+    @_serialised
     def close(self) -> int:
         """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
         return self._check(_lib.libssh2_channel_close(self._live()))
 
+    @_serialised
     def wait_closed(self) -> int:
         """Wait for the remote side to close the channel (exit status is then final).
 
@@ -331,6 +360,7 @@ class Channel(_Wrapper):
         """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
+    @_serialised
     def get_exit_status(self) -> int:
         """The remote command's exit status: an int, 0 if none was sent (yet).
 
@@ -339,6 +369,7 @@ class Channel(_Wrapper):
         """
         return self._check(_lib.libssh2_channel_get_exit_status(self._live()))
 
+    @_serialised
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:
         """``(rc, signal, message, language)`` of a remote process killed by a signal.
 
@@ -362,11 +393,13 @@ class Channel(_Wrapper):
         return rc, values[0], values[1], values[2]
 
     # -- windows and extended data ----------------------------------------------
+    @_serialised
     def window_read(self) -> int:
         """Bytes the remote side may still send before the window is adjusted."""
         return self._check(_lib.libssh2_channel_window_read_ex(
             self._live(), _ffi.NULL, _ffi.NULL))
 
+    @_serialised
     def window_read_ex(self, read_avail: int, window_size_initial: int) -> int:
         """As window_read(); the arguments are accepted for ssh2-python compatibility."""
         avail = _ffi.new("unsigned long *", _to_cint(read_avail, "read_avail", "unsigned long"))
@@ -374,27 +407,32 @@ class Channel(_Wrapper):
                                                        "unsigned long"))
         return self._check(_lib.libssh2_channel_window_read_ex(self._live(), avail, initial))
 
+    @_serialised
     def window_write(self) -> int:
         """Bytes that may be written before the remote window is full."""
         return self._check(_lib.libssh2_channel_window_write_ex(self._live(), _ffi.NULL))
 
+    @_serialised
     def window_write_ex(self, window_size_initial: int) -> int:
         """As window_write(); the argument is accepted for ssh2-python compatibility."""
         initial = _ffi.new("unsigned long *", _to_cint(window_size_initial, "window_size_initial",
                                                        "unsigned long"))
         return self._check(_lib.libssh2_channel_window_write_ex(self._live(), initial))
 
+    @_serialised
     def receive_window_adjust(self, adjustment: int, force: bool = False) -> int:
         """Grow the receive window by ``adjustment`` bytes (older API; see receive_window_adjust2)."""
         return self._check(_lib.libssh2_channel_receive_window_adjust(
             self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force)))
 
+    @_serialised
     def receive_window_adjust2(self, adjustment: int, force: bool) -> int:
         """Grow the receive window by ``adjustment`` bytes."""
         store = _ffi.new("unsigned int *")
         return self._check(_lib.libssh2_channel_receive_window_adjust2(
             self._live(), _to_cint(adjustment, "adjustment", "unsigned long"), bool(force), store))
 
+    @_serialised
     def handle_extended_data2(self, ignore_mode: int) -> int:
         """What to do with stderr: LIBSSH2_CHANNEL_EXTENDED_DATA_NORMAL, IGNORE or MERGE."""
         return self._check(_lib.libssh2_channel_handle_extended_data2(

@@ -24,6 +24,7 @@ from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
+from ._threads import serialised as _serialised
 
 if typing.TYPE_CHECKING:
     import os
@@ -252,6 +253,7 @@ class KnownHost(_Wrapper):
         """
         return self.addc(host, key, typemask, salt=salt)
 
+    @_serialised
     def addc(self, host: StrOrBytes, key: bytes, typemask: int,
              salt: Optional[StrOrBytes] = None,
              comment: Optional[StrOrBytes] = None) -> KnownHostEntry:
@@ -279,6 +281,7 @@ class KnownHost(_Wrapper):
                         % _host_text(name), rc)
         return KnownHostEntry._wrap(self, store[0])
 
+    @_serialised
     def check(self, host: StrOrBytes, key: bytes, typemask: int) -> KnownHostEntry:
         """As checkp() without a port: looks ``host`` up as written, without ``[host]:port``.
 
@@ -291,6 +294,7 @@ class KnownHost(_Wrapper):
                                           _to_cint(typemask, "typemask"), store)
         return self._check_result(rc, store, name, None)
 
+    @_serialised
     def checkp(self, host: StrOrBytes, port: int, key: bytes, typemask: int) -> KnownHostEntry:
         """Check the key a server at ``host``:``port`` presented; returns the matching entry.
 
@@ -315,6 +319,7 @@ class KnownHost(_Wrapper):
                                            _to_cint(typemask, "typemask"), store)
         return self._check_result(rc, store, name, port)
 
+    @_serialised
     def delete(self, entry: KnownHostEntry) -> None:
         """Remove ``entry`` from the collection; the entry object is unusable afterwards.
 
@@ -329,6 +334,7 @@ class KnownHost(_Wrapper):
         if node is not None:
             node.alive = False
 
+    @_serialised
     def get(self, prev: Optional[KnownHostEntry] = None) -> List[KnownHostEntry]:
         """Every entry, in collection order (only those after ``prev``, if given)."""
         if prev is not None and not isinstance(prev, KnownHostEntry):
@@ -347,6 +353,7 @@ class KnownHost(_Wrapper):
             entries.append(KnownHostEntry._wrap(self, start))
 
     # -- files and lines ------------------------------------------------------------------
+    @_serialised
     def readfile(self, filename: Union[StrOrBytes, "os.PathLike[Any]"],
                  f_type: int = _FILE_OPENSSH) -> int:
         """Add the entries of an OpenSSH known_hosts file; returns the number of lines read.
@@ -361,6 +368,7 @@ class KnownHost(_Wrapper):
                         % path.decode("utf-8", "replace"), rc)
         return rc
 
+    @_serialised
     def readline(self, line: StrOrBytes, f_type: int = _FILE_OPENSSH) -> None:
         """Add the entry of one known_hosts line; raises ``KnownHostReadLineError``."""
         data = _to_bytes(line, "line")
@@ -369,6 +377,7 @@ class KnownHost(_Wrapper):
             self._raise(KnownHostReadLineError, "Error reading known hosts line %r" % (data,),
                         rc)
 
+    @_serialised
     def writeline(self, entry: KnownHostEntry, f_type: int = _FILE_OPENSSH,
                   buf_len: int = 1024) -> bytes:
         """``entry`` as one known_hosts line (ending in a newline)."""
@@ -388,6 +397,7 @@ class KnownHost(_Wrapper):
         self._raise(KnownHostWriteLineError, "Error writing known host line for %s"
                     % (entry,), rc)
 
+    @_serialised
     def writefile(self, filename: Union[StrOrBytes, "os.PathLike[Any]"],
                   f_type: int = _FILE_OPENSSH) -> None:
         """Write every entry to ``filename`` (replacing it) in known_hosts format."""

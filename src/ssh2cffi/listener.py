@@ -9,6 +9,7 @@ from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
+from ._threads import serialised as _serialised
 from .channel import Channel as _Channel
 
 if typing.TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Listener(_Wrapper):
         return cls._child_of(session, raw, _lib.libssh2_channel_forward_cancel,
                              _LISTENER_GC_SIZE)
 
+    @_serialised
     def forward_accept(self) -> Union[_Channel, int]:
         """The channel of the next connection forwarded to us.
 
@@ -56,6 +58,7 @@ class Listener(_Wrapper):
             return _check_rc(_lib.libssh2_session_last_errno(self._rec.ptr), self._rec.ptr)
         return _Channel._wrap(self._session, raw)
 
+    @_serialised
     def forward_cancel(self) -> int:
         """Stop the forward and free the listener; returns 0."""
         rc = _lib.libssh2_channel_forward_cancel(self._live())

@@ -18,6 +18,7 @@ from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
+from ._threads import serialised as _serialised
 
 if typing.TYPE_CHECKING:
     from .session import Session
@@ -247,6 +248,7 @@ class PublicKeySystem(_Wrapper):
         return rc
 
     # -- API ------------------------------------------------------------------------------
+    @_serialised
     def add(self, name: StrOrBytes, blob: bytes, overwrite: int,
             attrs: Sequence[PublicKeyAttribute]) -> int:
         """Ask the server to accept the key ``blob`` of algorithm ``name`` (e.g. ``b'ssh-rsa'``).
@@ -281,6 +283,7 @@ class PublicKeySystem(_Wrapper):
         return self._check(rc, "publickey add of a %s key refused"
                            % key_name.decode("utf-8", "replace"))
 
+    @_serialised
     def remove(self, name: StrOrBytes, blob: bytes) -> int:
         """Ask the server to stop accepting the key ``blob`` of algorithm ``name``; returns 0."""
         key_name = _to_bytes(name, "name")
@@ -290,6 +293,7 @@ class PublicKeySystem(_Wrapper):
         return self._check(rc, "publickey remove of a %s key refused"
                            % key_name.decode("utf-8", "replace"))
 
+    @_serialised
     def list_fetch(self) -> Union[List[PublicKeyList], int]:
         """The keys the server holds for this account, as ``PublicKeyList`` objects.
 
@@ -375,6 +379,7 @@ class PublicKeySystem(_Wrapper):
     def list_free(self) -> None:
         """Nothing to do: list_fetch() copies the keys and frees libssh2's list itself."""
 
+    @_serialised
     def shutdown(self) -> int:
         """Close the subsystem; returns 0.  The object is unusable afterwards."""
         self._listing = None  # the channel goes: nothing more to read

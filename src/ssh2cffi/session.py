@@ -22,6 +22,8 @@ from ._lifetime import SESSION_GC_SIZE as _SESSION_GC_SIZE
 from ._lifetime import SessionBase as _SessionBase
 from ._lifetime import SessionRecord as _SessionRecord
 from ._stat import new_stat_buffer as _new_stat_buffer
+from ._threads import operation as _operation
+from ._threads import serialised as _serialised
 from .agent import Agent as _Agent
 from .channel import Channel as _Channel
 from .fileinfo import FileInfo as _FileInfo
@@ -264,6 +266,11 @@ def _method_value(method_type: object) -> int:
 _SIGN_ALGO: int = _lib.LIBSSH2_METHOD_SIGN_ALGO
 
 
+def _userauth_list_pending(session: "Session", result: Optional[List[str]]) -> bool:
+    """userauth_list() returns None for EAGAIN as for a failure: libssh2's errno tells them apart."""
+    return result is None and _lib.libssh2_session_last_errno(session._ptr) == _EAGAIN
+
+
 class Session(_SessionBase):
     """An SSH session: handshake, authentication, channels.
 
@@ -329,6 +336,7 @@ class Session(_SessionBase):
     def _kbd_callback(self) -> Optional[KbdCallback]:
         return self._kbd_callback_ref
 
+    @_operation("handshake")
     def handshake(self, sock: Any) -> int:
         """Start the SSH session on a connected socket: key exchange and host key.
 
@@ -354,6 +362,7 @@ class Session(_SessionBase):
         self._rec.adopt_socket(sock, fd)
         return self._check(_lib.libssh2_session_handshake(ptr, fd))
 
+    @_operation("disconnect")
     def disconnect(self) -> int:
         """Send SSH_MSG_DISCONNECT; afterwards every channel of this session raises.
 
@@ -372,6 +381,7 @@ class Session(_SessionBase):
         rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
         return self._check(rc)
 
+    @_serialised
     def set_blocking(self, blocking: bool) -> None:
         """Blocking (True, the default) or non-blocking mode for all calls."""
         blocking = bool(blocking)
@@ -382,6 +392,7 @@ class Session(_SessionBase):
         """True when the session is in blocking mode (the default)."""
         return bool(_lib.libssh2_session_get_blocking(self._ptr))
 
+    @_serialised
     def set_timeout(self, timeout: int) -> None:
         """Time limit for blocking calls in milliseconds (0: none); past it they raise Timeout."""
         _lib.libssh2_session_set_timeout(self._ptr, _to_cint(timeout, "timeout", "long"))
@@ -394,6 +405,7 @@ class Session(_SessionBase):
         """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
         return _lib.libssh2_session_block_directions(self._ptr)
 
+    @_serialised
     def flag(self, flag: FlagType, enabled: bool = True) -> None:
         """Set LIBSSH2_FLAG_SIGPIPE or LIBSSH2_FLAG_COMPRESS (before handshake)."""
         if not isinstance(flag, FlagType):
@@ -408,6 +420,7 @@ class Session(_SessionBase):
         """True once an authentication succeeded on this session."""
         return bool(_lib.libssh2_userauth_authenticated(self._ptr))
 
+    @_operation("userauth", would_block=None, pending=_userauth_list_pending)
     def userauth_list(self, username: StrOrBytes) -> Optional[List[str]]:
         """Authentication methods the server offers, or None.
 
@@ -421,6 +434,7 @@ class Session(_SessionBase):
             return None
         return _to_str(_ffi.string(methods)).split(",")
 
+    @_operation("userauth")
     def userauth_password(self, username: StrOrBytes, password: StrOrBytes) -> int:
         """Authenticate ``username`` with ``password`` (str or bytes).
 
@@ -434,6 +448,7 @@ class Session(_SessionBase):
         return self._check(_lib.libssh2_userauth_password_ex(
             self._live(), user, len(user), secret, len(secret), _ffi.NULL))
 
+    @_operation("userauth")
     def userauth_publickey_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     passphrase: StrOrBytes = "",
                                     publickey: Any = None) -> int:
@@ -458,6 +473,7 @@ class Session(_SessionBase):
             self._live(), user, len(user), public, _to_path(privatekey, "privatekey"),
             _to_cstring(passphrase, "passphrase")))
 
+    @_operation("userauth")
     def userauth_publickey_frommemory(self, username: StrOrBytes,
                                       privatekeyfiledata: bytes,
                                       passphrase: StrOrBytes = "",
@@ -490,6 +506,7 @@ class Session(_SessionBase):
             self._live(), user, len(user), public, public_len, privatekeyfiledata,
             len(privatekeyfiledata), _to_cstring(passphrase, "passphrase")))
 
+    @_operation("userauth")
     def userauth_publickey(self, username: StrOrBytes, pubkeydata: bytes,
                            sign_callback: Optional[SignCallback] = None) -> int:
         """Authenticate with a public key blob, signing with ``sign_callback``.
@@ -523,6 +540,7 @@ class Session(_SessionBase):
             state.sign_callback = None
         return self._check(rc)
 
+    @_operation("userauth")
     def userauth_hostbased_fromfile(self, username: StrOrBytes, privatekey: Any,
                                     hostname: StrOrBytes, publickey: Any = None,
                                     passphrase: StrOrBytes = "") -> int:
@@ -557,6 +575,7 @@ class Session(_SessionBase):
         return self.userauth_keyboardinteractive_callback(
             username, lambda name, instruction, prompts: [password] * len(prompts))
 
+    @_operation("userauth")
     def userauth_keyboardinteractive_callback(self, username: StrOrBytes,
                                               callback: KbdCallback) -> int:
         """Keyboard-interactive authentication.
@@ -583,6 +602,7 @@ class Session(_SessionBase):
         return self._check(rc)
 
     # -- channels -------------------------------------------------------------
+    @_operation("channel")
     def open_session(self) -> Union[_Channel, int]:
         """Open a new session channel (for execute, shell, subsystem, ...).
 
@@ -602,6 +622,7 @@ class Session(_SessionBase):
             return self._null_result()
         return _Channel._wrap(self, raw)
 
+    @_operation("channel")
     def sftp_init(self) -> Union[_SFTP, int]:
         """Start an SFTP session: returns an :class:`~ssh2cffi.sftp.SFTP` object."""
         ptr = self._live()
@@ -612,6 +633,7 @@ class Session(_SessionBase):
         return _SFTP._wrap(self, raw)
 
     # -- SCP --------------------------------------------------------------------
+    @_operation("channel")
     def scp_recv2(self, path: StrOrBytes) -> Union[Tuple[_Channel, _FileInfo], int]:
         """Start receiving ``path`` with SCP: ``(channel, FileInfo)``; read the data from the channel.
 
@@ -628,6 +650,7 @@ class Session(_SessionBase):
             return self._null_result()
         return _Channel._wrap(self, raw), _FileInfo._from_buffer(stat)
 
+    @_operation("channel")
     def scp_recv(self, path: StrOrBytes) -> Union[Tuple[_Channel, _StatInfo], int]:
         """Older form of scp_recv2: ``(channel, StatInfo)``."""
         name = _to_cstring(path, "path")
@@ -639,6 +662,7 @@ class Session(_SessionBase):
             return self._null_result()
         return _Channel._wrap(self, raw), _StatInfo._from_buffer(stat)
 
+    @_operation("channel")
     def scp_send64(self, path: StrOrBytes, mode: int, size: int, mtime: int,
                    atime: int) -> Union[_Channel, int]:
         """Start sending a file of ``size`` bytes to ``path`` with SCP; write the data to the channel.
@@ -673,6 +697,7 @@ class Session(_SessionBase):
         return self.scp_send64(path, mode, size, 0, 0)
 
     # -- forwarding ---------------------------------------------------------------
+    @_operation("channel")
     def direct_tcpip_ex(self, host: StrOrBytes, port: int, shost: StrOrBytes,
                         sport: int) -> Union[_Channel, int]:
         """A channel to ``host``:``port`` as seen from the server (local port forwarding).
@@ -694,6 +719,7 @@ class Session(_SessionBase):
         """direct_tcpip_ex() from 127.0.0.1 port 22, as libssh2's macro."""
         return self.direct_tcpip_ex(host, port, "127.0.0.1", 22)
 
+    @_operation("channel")
     def direct_streamlocal_ex(self, socket_path: StrOrBytes, shost: StrOrBytes,
                               sport: int) -> Union[_Channel, int]:
         """A channel to the Unix socket ``socket_path`` on the server. Needs libssh2 >= 1.11.0."""
@@ -709,6 +735,7 @@ class Session(_SessionBase):
             return self._null_result()
         return _Channel._wrap(self, raw)
 
+    @_operation("global_request", would_block=_EAGAIN)
     def forward_listen(self, port: int) -> Union[_Listener, int]:
         """Ask the server to listen on ``port`` on all its addresses and forward to us.
 
@@ -722,6 +749,7 @@ class Session(_SessionBase):
             return self._null_result()
         return _Listener._wrap(self, raw)
 
+    @_operation("global_request", would_block=(_EAGAIN, 0))
     def forward_listen_ex(self, queue_maxsize: int, host: Optional[StrOrBytes] = None,
                           port: int = 0) -> Tuple[Union[_Listener, int], int]:
         """Ask the server to listen on ``host``:``port`` (port 0: any free port) and forward to us.
@@ -741,10 +769,12 @@ class Session(_SessionBase):
         return _Listener._wrap(self, raw), int(bound[0])
 
     # -- agent, known hosts, publickey subsystem ------------------------------------------
+    @_serialised
     def agent_init(self) -> _Agent:
         """An Agent for this session, not yet connected (see ssh2cffi.agent)."""
         return _Agent(self)
 
+    @_serialised
     def agent_auth(self, username: StrOrBytes) -> None:
         """Authenticate ``username`` with the first key of the SSH agent the server accepts.
 
@@ -785,10 +815,12 @@ class Session(_SessionBase):
         finally:
             agent._free()
 
+    @_serialised
     def knownhost_init(self) -> _KnownHost:
         """An empty known-hosts collection (see ssh2cffi.knownhost); needs no connection."""
         return _KnownHost(self)
 
+    @_operation("channel")
     def publickey_init(self) -> Union[_PublicKeySystem, int]:
         """Start the publickey subsystem (RFC 4819) on a new channel.
 
@@ -812,6 +844,7 @@ class Session(_SessionBase):
         return _PublicKeySystem._wrap(self, raw)
 
     # -- host key and algorithms ----------------------------------------------
+    @_serialised
     def hostkey(self) -> Tuple[bytes, int]:
         """The server's host key: ``(key_blob, LIBSSH2_HOSTKEY_TYPE_*)``."""
         length = _ffi.new("size_t *")
@@ -821,6 +854,7 @@ class Session(_SessionBase):
             raise SessionHostKeyError("Error retrieving server host key for session")
         return _ffi.unpack(key, length[0]), int(key_type[0])
 
+    @_serialised
     def hostkey_hash(self, hash_type: int) -> Optional[bytes]:
         """The host key's MD5 (16 bytes), SHA1 (20) or SHA256 (32) digest, or None."""
         if not isinstance(hash_type, int):   # as ssh2-python's C int parameter
@@ -834,6 +868,7 @@ class Session(_SessionBase):
             return None
         return bytes(_ffi.unpack(digest, size))
 
+    @_serialised
     def methods(self, method_type: MethodType) -> Optional[str]:
         """The algorithm negotiated for ``method_type``; None before the handshake."""
         value = _method_value(method_type)
@@ -844,12 +879,14 @@ class Session(_SessionBase):
             return None
         return _to_str(_ffi.string(name))
 
+    @_serialised
     def method_pref(self, method_type: MethodType, prefs: StrOrBytes) -> int:
         """Set the preferred algorithms (comma-separated) for ``method_type``; before handshake."""
         value = _method_value(method_type)
         return self._check(_lib.libssh2_session_method_pref(
             self._ptr, value, _to_cstring(prefs, "prefs")))
 
+    @_serialised
     def supported_algs(self, method_type: MethodType) -> List[str]:
         """Algorithms this libssh2 supports for ``method_type``."""
         value = _method_value(method_type)
@@ -867,11 +904,13 @@ class Session(_SessionBase):
             _lib.libssh2_free(self._ptr, algs[0])
 
     # -- keepalive --------------------------------------------------------------
+    @_serialised
     def keepalive_config(self, want_reply: bool, interval: int) -> None:
         """Send keepalives every ``interval`` seconds (0 disables)."""
         interval = _to_cint(interval, "interval", "unsigned int")
         _lib.libssh2_keepalive_config(self._ptr, bool(want_reply), interval)
 
+    @_operation("global_request")
     def keepalive_send(self) -> int:
         """Send a keepalive if due; returns the seconds until the next one is due."""
         seconds = _ffi.new("int *")
@@ -879,6 +918,7 @@ class Session(_SessionBase):
         return int(seconds[0])
 
     # -- errors -----------------------------------------------------------------
+    @_serialised
     def last_error(self, msg_size: int = 1024) -> str:
         """libssh2's message for the last error, '' when there is none.
 
@@ -889,16 +929,19 @@ class Session(_SessionBase):
         # exception messages use _errors.session_message, which replaces.
         return _to_str(_session_message_bytes(self._ptr))
 
+    @_serialised
     def last_errno(self) -> int:
         """libssh2's code for the last error on this session (0: none; LIBSSH2_ERROR_*)."""
         return _lib.libssh2_session_last_errno(self._ptr)
 
+    @_serialised
     def set_last_error(self, errcode: int, errmsg: StrOrBytes) -> int:
         """Record ``errcode`` and ``errmsg`` as the session's last error; returns ``errcode``."""
         return _lib.libssh2_session_set_last_error(
             self._ptr, _to_cint(errcode, "errcode"), _to_cstring(errmsg, "errmsg"))
 
     # -- ssh2cffi additions: banners, trace output, X11 forwarding -----------------
+    @_serialised
     def banner_set(self, banner: StrOrBytes) -> int:
         """Set the identification line sent in the handshake (call before ``handshake()``).
 
@@ -913,6 +956,7 @@ class Session(_SessionBase):
             raise ValueError("banner must be one line of at most 253 characters")
         return self._check(_lib.libssh2_session_banner_set(self._ptr, line))
 
+    @_serialised
     def banner_get(self) -> Optional[str]:
         """The server's identification line (``"SSH-2.0-OpenSSH_9.2p1 ..."``), or None
         before the handshake.  An ssh2cffi addition."""
@@ -921,6 +965,7 @@ class Session(_SessionBase):
             return None
         return str(_ffi.string(line).decode("utf-8", "replace"))
 
+    @_serialised
     def userauth_banner(self) -> Optional[str]:
         """The server's user-authentication banner (SSH_MSG_USERAUTH_BANNER), or None.
 
@@ -951,6 +996,7 @@ class Session(_SessionBase):
             _trace_support.append(bool(found))
         return _trace_support[0]
 
+    @_serialised
     def set_trace(self, bitmask: int) -> None:
         """Send libssh2's trace lines for the LIBSSH2_TRACE_* categories in ``bitmask``
         to the ``logging`` logger ``"ssh2cffi.trace"`` (level DEBUG); -1 sends all of
@@ -970,6 +1016,7 @@ class Session(_SessionBase):
         _lib.libssh2_trace_sethandler(self._ptr, self._rec.keepalive, _lib._ssh2cffi_trace)
         _lib.libssh2_trace(self._ptr, mask)
 
+    @_serialised
     def set_x11_callback(self, callback: Optional[_X11Callback]) -> None:
         """Accept forwarded X11 connections: ``callback(channel, host, port)`` gets each one.
 

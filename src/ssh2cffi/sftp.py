@@ -24,6 +24,8 @@ from ._libssh2 import lib as _lib
 from ._lifetime import NestedRecord as _NestedRecord
 from ._lifetime import SFTPBase as _SFTPBase
 from ._lifetime import record_of as _record_of
+from ._threads import operation as _operation
+from ._threads import serialised as _serialised
 from .channel import Channel as _Channel
 from .sftp_handle import SFTPAttributes, SFTPHandle, SFTPStatVFS
 
@@ -153,6 +155,10 @@ class SFTP(_SFTPBase):
         """The SSH session this SFTP session runs on."""
         return self._session
 
+    def _state_owner(self) -> Any:
+        # libssh2 keeps each SFTP operation's state in the LIBSSH2_SFTP, shared by its handles.
+        return self._handles if self._handles is not None else self._rec
+
     # -- plumbing -------------------------------------------------------------------------
     def _raise(self, rc: int, path: Optional[bytes] = None) -> NoReturn:
         """Raise for ``rc``, naming the SFTP status and the path when there is one."""
@@ -201,6 +207,7 @@ class SFTP(_SFTPBase):
         return self.open_ex(_to_bytes(filename, "filename"), -1, flags, mode,
                             _lib.LIBSSH2_SFTP_OPENFILE)
 
+    @_operation("open")
     def open_ex(self, filename: bytes, filename_len: int, flags: int, mode: int,
                 open_type: int) -> Union[SFTPHandle, int]:
         """open()/opendir() with the open type given (0 file, 1 directory).
@@ -232,6 +239,7 @@ class SFTP(_SFTPBase):
         return self.rename_ex(_to_bytes(source_filename, "source_filename"), -1,
                               _to_bytes(dest_filename, "dest_filename"), -1, _RENAME_ALL_FLAGS)
 
+    @_operation("rename")
     def rename_ex(self, source_filename: bytes, source_filename_len: int,
                   dest_filename: bytes, dest_filename_len: int, flags: int) -> int:
         """Rename with LIBSSH2_SFTP_RENAME_* ``flags`` (lengths may be -1 for all)."""
@@ -248,11 +256,13 @@ class SFTP(_SFTPBase):
             self._live(), source_filename, source_filename_len, dest_filename,
             dest_filename_len, _to_cint(flags, "flags", "long")), source_filename)
 
+    @_operation("unlink")
     def unlink(self, filename: StrOrBytes) -> int:
         """Remove the file ``filename``; returns 0, or raises ``SFTPProtocolError``."""
         path = _to_bytes(filename, "filename")
         return self._check(_lib.libssh2_sftp_unlink_ex(self._live(), path, len(path)), path)
 
+    @_operation("mkdir")
     def mkdir(self, path: StrOrBytes, mode: int) -> int:
         """Create the directory ``path`` with permission bits ``mode``; returns 0.
 
@@ -262,12 +272,14 @@ class SFTP(_SFTPBase):
         return self._check(_lib.libssh2_sftp_mkdir_ex(
             self._live(), name, len(name), _to_cint(mode, "mode", "long")), name)
 
+    @_operation("rmdir")
     def rmdir(self, path: StrOrBytes) -> int:
         """Remove the empty directory ``path``; returns 0, or raises ``SFTPProtocolError``."""
         name = _to_bytes(path, "path")
         return self._check(_lib.libssh2_sftp_rmdir_ex(self._live(), name, len(name)), name)
 
     # -- attributes ---------------------------------------------------------------------------
+    @_operation("stat")
     def _stat(self, path: StrOrBytes, stat_type: int,
               attrs: Optional[SFTPAttributes] = None) -> Union[SFTPAttributes, int]:
         name = _to_bytes(path, "path")
@@ -287,6 +299,7 @@ class SFTP(_SFTPBase):
         """
         return self._stat(path, _lib.LIBSSH2_SFTP_LSTAT)
 
+    @_operation("stat")
     def setstat(self, path: StrOrBytes, attrs: SFTPAttributes) -> int:
         """Apply the fields of ``attrs`` selected by ``attrs.flags`` to ``path``."""
         if not isinstance(attrs, SFTPAttributes):
@@ -298,6 +311,7 @@ class SFTP(_SFTPBase):
         result = self._stat(path, _lib.LIBSSH2_SFTP_SETSTAT, scratch)
         return result if isinstance(result, int) else 0
 
+    @_operation("statvfs")
     def statvfs(self, path: StrOrBytes) -> Union[SFTPStatVFS, int]:
         """File system statistics (needs the statvfs@openssh.com extension)."""
         name = _to_bytes(path, "path")
@@ -305,6 +319,7 @@ class SFTP(_SFTPBase):
         rc = _lib.libssh2_sftp_statvfs(self._live(), name, len(name), statvfs._st)
         return statvfs if rc == 0 else self._check(rc, name)
 
+    @_operation("symlink")
     def symlink(self, path: StrOrBytes, target: StrOrBytes) -> int:
         """Make a symlink; as in libssh2 the arguments go to the server in this order."""
         name = _to_bytes(path, "path")
@@ -312,6 +327,7 @@ class SFTP(_SFTPBase):
         return self._check(_lib.libssh2_sftp_symlink_ex(
             self._live(), name, len(name), link, len(link), _lib.LIBSSH2_SFTP_SYMLINK), name)
 
+    @_operation("symlink")
     def realpath(self, path: StrOrBytes, max_len: int = 256) -> Union[str, int]:
         """The canonical absolute form of ``path``, as str.
 
@@ -329,11 +345,13 @@ class SFTP(_SFTPBase):
             _raise_no_target("realpath", name)
         return _to_str(_ffi.unpack(target, rc), "the real path of path %r" % (name,))
 
+    @_serialised
     def last_error(self) -> int:
         """The SFTP status code (LIBSSH2_FX_*) of the last failed SFTP request."""
         return _lib.libssh2_sftp_last_error(self._live())
 
     # -- ssh2cffi additions ---------------------------------------------------------------------
+    @_serialised
     def last_error_text(self) -> str:
         """``last_error()`` as text: ``"LIBSSH2_FX_NO_SUCH_FILE (2, no such file)"``.
 
@@ -341,6 +359,7 @@ class SFTP(_SFTPBase):
         """
         return _status_text(self.last_error())
 
+    @_operation("symlink")
     def readlink(self, path: StrOrBytes) -> Union[str, int]:
         """The target of the symbolic link ``path``, as str.
 
@@ -361,6 +380,7 @@ class SFTP(_SFTPBase):
                 _raise_no_target("readlink", name)
             return _to_str(_ffi.unpack(target, rc))
 
+    @_operation("posix_rename")
     def posix_rename(self, source_filename: StrOrBytes, dest_filename: StrOrBytes) -> int:
         """Rename with POSIX semantics (an existing destination is replaced atomically),
         through the server's ``posix-rename@openssh.com`` extension.
@@ -383,6 +403,7 @@ class SFTP(_SFTPBase):
                               % os.fsdecode(source))
         return self._check(rc, source)
 
+    @_operation("open")
     def open_ex_r(self, filename: StrOrBytes, flags: int, mode: int,
                   open_type: int = _lib.LIBSSH2_SFTP_OPENFILE,
                   attrs: Optional[SFTPAttributes] = None) -> Union[SFTPHandle, int]:
@@ -417,6 +438,7 @@ class SFTP(_SFTPBase):
         assert self._handles is not None
         return SFTPHandle._wrap(self, self._handles, raw)
 
+    @_serialised
     def get_channel(self) -> Union[_Channel, int]:
         """The channel the SFTP session runs on (owned by the SFTP session)."""
         raw = _lib.libssh2_sftp_get_channel(self._live())
@@ -425,6 +447,7 @@ class SFTP(_SFTPBase):
         return _Channel._borrow_from(self._session, raw, self)
 
     # -- bulk transfers (ssh2cffi additions) ---------------------------------------------------
+    @_operation("read")
     def get(self, remote_path: StrOrBytes, local_path: Any,
             buffer_size: int = BULK_TRANSFER_SIZE) -> int:
         """Download ``remote_path`` into the local file ``local_path``; returns the byte count.
@@ -451,6 +474,7 @@ class SFTP(_SFTPBase):
         return self._bulk(_lib.ssh2cffi_sftp_download, remote, _lib.LIBSSH2_FXF_READ, 0,
                           lambda: open(_to_path(local_path, "local_path"), "wb"), buffer_size)
 
+    @_operation("write")
     def put(self, local_path: Any, remote_path: StrOrBytes, mode: int = 0o644,
             buffer_size: int = BULK_TRANSFER_SIZE) -> int:
         """Upload the local file ``local_path`` to ``remote_path`` (created or truncated

@@ -10,6 +10,8 @@ from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import SFTPBase as _SFTPBase
+from ._threads import operation as _operation
+from ._threads import serialised as _serialised
 
 if typing.TYPE_CHECKING:
     from ._lifetime import NestedRecord
@@ -120,6 +122,11 @@ class SFTPHandle(_Wrapper):
         handle._written = _ffi.new("size_t *")
         return handle
 
+    def _state_owner(self) -> Any:
+        # The SFTP session's record: libssh2 keeps read, write, fstat... state there.
+        sftp = self._sftp
+        return sftp._state_owner() if sftp is not None else self._rec
+
     def _check(self, rc: int) -> int:
         if rc < 0 and rc != _EAGAIN:
             self._sftp._raise(rc)  # type: ignore[union-attr]
@@ -138,6 +145,7 @@ class SFTPHandle(_Wrapper):
             self.close()
 
     # -- data -----------------------------------------------------------------------
+    @_operation("read", would_block=(_EAGAIN, b""))
     def read(self, buffer_maxlen: int = DEFAULT_READ_SIZE) -> Tuple[int, bytes]:
         """Read up to ``buffer_maxlen`` bytes: ``(rc, data)``; ``(0, b'')`` at EOF.
 
@@ -179,6 +187,7 @@ class SFTPHandle(_Wrapper):
         self._check(rc)
         raise StopIteration  # pragma: no cover  (_check raised)
 
+    @_operation("write", would_block=(_EAGAIN, 0))
     def write(self, buf: bytes) -> Tuple[int, int]:
         """Write all of ``buf`` (bytes): ``(rc, bytes_written)``, rc being the last chunk's."""
         if not isinstance(buf, bytes):
@@ -189,10 +198,12 @@ class SFTPHandle(_Wrapper):
         self._check(rc)
         return rc, written[0]
 
+    @_operation("fsync")
     def fsync(self) -> int:
         """Ask the server to flush the file to disk (needs the fsync@openssh.com extension)."""
         return self._check(_lib.libssh2_sftp_fsync(self._live()))
 
+    @_serialised
     def close(self) -> Optional[int]:
         """Close the handle: returns 0, or None if it was already closed."""
         if self._gone is not None:
@@ -206,6 +217,7 @@ class SFTPHandle(_Wrapper):
         return rc
 
     # -- position -----------------------------------------------------------------------
+    @_serialised
     def seek(self, offset: int) -> None:
         """Move the file position to ``offset`` bytes from the start (no network I/O).
 
@@ -213,29 +225,35 @@ class SFTPHandle(_Wrapper):
         """
         _lib.libssh2_sftp_seek(self._live(), _to_cint(offset, "offset", "size_t"))
 
+    @_serialised
     def seek64(self, offset: int) -> None:
         """As :meth:`seek`, with a 64-bit offset."""
         _lib.libssh2_sftp_seek64(self._live(), _to_cint(offset, "offset", "uint64_t"))
 
+    @_serialised
     def rewind(self) -> None:
         """Move the file position back to the start."""
         _lib.libssh2_sftp_seek64(self._live(), 0)
 
+    @_serialised
     def tell(self) -> int:
         """The current file position in bytes (see :meth:`tell64`)."""
         return _lib.libssh2_sftp_tell(self._live())
 
+    @_serialised
     def tell64(self) -> int:
         """The 64-bit file position (ssh2-python truncates it to 32 bits)."""
         return _lib.libssh2_sftp_tell64(self._live())
 
     # -- attributes ------------------------------------------------------------------------
+    @_operation("fstat")
     def fstat(self) -> Union[SFTPAttributes, int]:
         """The open file's attributes: an SFTPAttributes."""
         attrs = SFTPAttributes()
         rc = _lib.libssh2_sftp_fstat_ex(self._live(), attrs._attrs, 0)
         return attrs if rc == 0 else self._check(rc)
 
+    @_operation("fstat")
     def fstat_ex(self, attrs: SFTPAttributes, setstat: int) -> int:
         """Fill ``attrs`` (setstat=0) or apply it (setstat=1)."""
         if not isinstance(attrs, SFTPAttributes):
@@ -247,6 +265,7 @@ class SFTPHandle(_Wrapper):
         """Apply the fields of ``attrs`` selected by ``attrs.flags``."""
         return self.fstat_ex(attrs, 1)
 
+    @_operation("fstatvfs")
     def fstatvfs(self) -> Union[SFTPStatVFS, int]:
         """File system statistics of the open file: an :class:`SFTPStatVFS`.
 
@@ -263,6 +282,7 @@ class SFTPHandle(_Wrapper):
         rc, name, _longentry, attrs = self._readdir_ex(0, buffer_maxlen)
         return rc, name, attrs
 
+    @_operation("readdir", would_block=lambda: (_EAGAIN, b"", b"", SFTPAttributes()))
     def _readdir_ex(self, longentry_maxlen: int = 1024,
                     buffer_maxlen: int = 1024) -> Tuple[int, bytes, bytes, SFTPAttributes]:
         """One directory entry: ``(rc, name, longentry, attrs)``."""
