@@ -125,6 +125,21 @@ def block_directions(pkg, session, calls):
     return calls / elapsed, "calls/s"
 
 
+def channel_eof(pkg, session, calls):
+    """A trivial call that takes the session lock in ssh2cffi (through its decorator)."""
+    channel = session.open_session()
+    channel.execute("sleep 60")
+    session.set_blocking(False)
+    call = channel.eof
+    for _ in range(min(calls, 100000)):  # warm up (the PyPy JIT)
+        call()
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    elapsed = time.perf_counter() - start
+    return calls / elapsed, "calls/s"
+
+
 def ping_pong(pkg, session, trips):
     channel = session.open_session()
     channel.execute("cat")

@@ -34,9 +34,10 @@ of one field of the session take no lock: they free nothing and do no I/O.
 """
 from __future__ import annotations
 
+import inspect
 import threading
 from functools import wraps
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Dict, TypeVar
 
 from . import exceptions
 from ._libssh2 import lib
@@ -62,25 +63,97 @@ def busy_error() -> exceptions.BadUseError:
     return exceptions.BadUseError(BUSY_TEXT)
 
 
+# The wrappers are generated with the wrapped method's own parameters: on
+# CPython a generic ``(self, *args, **kwargs)`` wrapper costs twice as much
+# per call (issue 15 measured 276 ns against 164 ns around a trivial method).
+_ACQUIRE = """
+    rec = self._rec
+    lock = rec.lock
+    if rec.blocking:
+        if not lock.acquire(False):
+            raise busy_error()
+    else:
+        lock.acquire()
+    try:
+"""
+_SERIALISED_BODY = """
+        return method(%(call)s)
+    finally:
+        lock.release()
+"""
+_OPERATION_BODY = """
+        owners = self._state_owner().owners
+        if owners:
+            owner = owners.get(state)
+            if owner is not None and owner != get_ident():
+                if rec.blocking:
+                    raise half_done_error(state)
+                return would_block() if callable(would_block) else would_block
+        try:
+            result = method(%(call)s)
+        except BaseException:
+            owners.pop(state, None)
+            raise
+        if pending(self, result):
+            owners[state] = get_ident()
+        elif owners:
+            owners.pop(state, None)
+        return result
+    finally:
+        lock.release()
+"""
+
+
+def _wrap(method: Callable[..., Any], body: str, names: Dict[str, Any]) -> Any:
+    """``method`` wrapped in ``_ACQUIRE`` + ``body``, with the same parameters."""
+    parameters, arguments = [], []
+    defaults: Dict[str, Any] = {}
+    keyword_only_started = False
+    for param in inspect.signature(method).parameters.values():
+        text = param.name
+        if param.default is not param.empty:
+            defaults["default_" + param.name] = param.default
+            text += "=default_" + param.name
+        if param.kind is param.VAR_POSITIONAL:
+            text, keyword_only_started = "*" + param.name, True
+            arguments.append(text)
+        elif param.kind is param.VAR_KEYWORD:
+            text = "**" + param.name
+            arguments.append(text)
+        elif param.kind is param.KEYWORD_ONLY:
+            if not keyword_only_started:
+                parameters.append("*")
+                keyword_only_started = True
+            arguments.append("%s=%s" % (param.name, param.name))
+        else:
+            arguments.append(param.name)
+        parameters.append(text)
+    source = ("def %s(%s):" % (method.__name__, ", ".join(parameters)) + _ACQUIRE
+              + body % {"call": ", ".join(arguments)})
+    namespace = dict(names, method=method, busy_error=busy_error, get_ident=_get_ident,
+                     half_done_error=half_done_error, **defaults)
+    exec(compile(source, "<ssh2cffi._threads wrapper of %s>" % method.__qualname__, "exec"),
+         namespace)
+    wrapper = wraps(method)(namespace[method.__name__])
+    wrapper.serialised = True
+    return wrapper
+
+
 def serialised(method: _F) -> _F:
     """Run ``method`` holding its session's lock (see the module docstring)."""
-    @wraps(method)
-    def holding_the_session(self: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = self._rec
-        lock = rec.lock
-        if not lock.acquire(not rec.blocking):
-            raise busy_error()
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            lock.release()
-    holding_the_session.serialised = True  # type: ignore[attr-defined]
-    return holding_the_session  # type: ignore[return-value]
+    return _wrap(method, _SERIALISED_BODY, {})  # type: ignore[no-any-return]
 
 
 def _returned_eagain(_self: Any, result: Any) -> bool:
     rc = result[0] if type(result) is tuple else result
     return type(rc) is int and rc == _EAGAIN
+
+
+def half_done_error(state: str) -> exceptions.BadUseError:
+    """A blocking session's call of an operation another thread left half done."""
+    return exceptions.BadUseError(
+        "another thread has a %s operation half done on this session (it returned "
+        "LIBSSH2_ERROR_EAGAIN); it must finish it first" % state)
 
 
 def operation(state: str, would_block: Any = _EAGAIN,
@@ -90,38 +163,10 @@ def operation(state: str, would_block: Any = _EAGAIN,
     ``self._state_owner()`` is the record holding that state (the session's,
     or an SFTP session's).  ``would_block`` is what the method returns when
     another thread has the operation half done (called first if it is a
-    function, for a fresh object each time); ``pending(self, result)``
-    says whether a result leaves it half done (by default: it is EAGAIN).
+    function, for a fresh object each time); ``pending(self, result)`` says
+    whether a result leaves it half done (by default: it is EAGAIN).
     """
     def decorate(method: _F) -> _F:
-        @wraps(method)
-        def holding_the_operation(self: Any, *args: Any, **kwargs: Any) -> Any:
-            rec = self._rec
-            lock = rec.lock
-            if not lock.acquire(not rec.blocking):
-                raise busy_error()
-            try:
-                owners = self._state_owner().owners
-                me = _get_ident()
-                owner: Optional[int] = owners.get(state)
-                if owner is not None and owner != me:
-                    if rec.blocking:
-                        raise exceptions.BadUseError(
-                            "another thread has a %s operation half done on this session "
-                            "(it returned LIBSSH2_ERROR_EAGAIN); it must finish it first" % state)
-                    return would_block() if callable(would_block) else would_block
-                try:
-                    result = method(self, *args, **kwargs)
-                except BaseException:
-                    owners.pop(state, None)
-                    raise
-                if pending(self, result):
-                    owners[state] = me
-                elif owner is not None:
-                    del owners[state]
-                return result
-            finally:
-                lock.release()
-        holding_the_operation.serialised = True  # type: ignore[attr-defined]
-        return holding_the_operation  # type: ignore[return-value]
+        return _wrap(method, _OPERATION_BODY,  # type: ignore[no-any-return]
+                     {"state": state, "would_block": would_block, "pending": pending})
     return decorate

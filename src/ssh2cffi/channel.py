@@ -240,8 +240,11 @@ class Channel(_Wrapper):
         """
         rec = self._rec
         lock = rec.lock  # inline _serialised: this is the hottest call
-        if not lock.acquire(not rec.blocking):
-            raise _busy_error()
+        if rec.blocking:
+            if not lock.acquire(False):
+                raise _busy_error()
+        else:
+            lock.acquire()
         try:
             if not rec.usable:
                 rec.raise_unusable()
@@ -301,8 +304,11 @@ class Channel(_Wrapper):
         """Write all of ``buf`` to stream ``stream_id``: ``(rc, bytes_written)``."""
         rec = self._rec
         lock = rec.lock  # inline _serialised, as in read_ex
-        if not lock.acquire(not rec.blocking):
-            raise _busy_error()
+        if rec.blocking:
+            if not lock.acquire(False):
+                raise _busy_error()
+        else:
+            lock.acquire()
         try:
             if not rec.usable:
                 rec.raise_unusable()
