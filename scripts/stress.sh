@@ -11,6 +11,7 @@
 #   SSH2CFFI_LOAD_SCALE           divides 20,000/20,000/500 load cycles [1] (tests: 20)
 #   SSH2CFFI_LIFETIME_ITERATIONS  drop-order loops [20] (tests: 2)
 #   SSH2CFFI_FAULT_ROUNDS         repetitions of each fault scenario [5] (tests: 1)
+#   SSH2CFFI_THREAD_ROUNDS        rounds per thread sharing one session [200] (tests: 3)
 #   SSH2CFFI_STRESS_VARIANTS      virtualenvs to use ["cpython-1.11 pypy-1.11"]
 #   SSH2CFFI_STRESS_VALGRIND      0 skips the valgrind run [1]
 set -uo pipefail
@@ -23,8 +24,9 @@ export SSH2CFFI_FUZZ_EXAMPLES="${SSH2CFFI_FUZZ_EXAMPLES:-100}"
 export SSH2CFFI_LOAD_SCALE="${SSH2CFFI_LOAD_SCALE:-1}"
 export SSH2CFFI_LIFETIME_ITERATIONS="${SSH2CFFI_LIFETIME_ITERATIONS:-20}"
 export SSH2CFFI_FAULT_ROUNDS="${SSH2CFFI_FAULT_ROUNDS:-5}"
+export SSH2CFFI_THREAD_ROUNDS="${SSH2CFFI_THREAD_ROUNDS:-200}"
 TESTS=(tests/test_fuzz.py tests/test_faults.py tests/test_load.py tests/test_lifetime.py
-       tests/test_threads.py tests/test_security.py)
+       tests/test_threads.py tests/test_shared_session.py tests/test_security.py)
 
 failed=()
 for variant in "${VARIANTS[@]}"; do

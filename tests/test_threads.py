@@ -7,7 +7,6 @@ and an operation another thread has half done returns EAGAIN.  The hammering
 tests are in test_shared_session.py.
 """
 import hashlib
-import os
 import threading
 import time
 

@@ -133,6 +133,11 @@ def _version_text(number: int) -> str:
     return "%d.%d.%d" % (number >> 16, (number >> 8) & 0xFF, number & 0xFF)
 
 
+def running_libssh2_version() -> str:
+    """The version of the libssh2 loaded at run time, e.g. "1.11.1"."""
+    return str(ffi.string(lib.libssh2_version(0)).decode("ascii", "replace"))
+
+
 def needs_libssh2(feature: str, version: str) -> NotImplementedError:
     """The error for ``feature``, which ssh2cffi's build lacks because libssh2 < ``version``.
 
@@ -142,7 +147,7 @@ def needs_libssh2(feature: str, version: str) -> NotImplementedError:
     bring the feature back until ssh2cffi is rebuilt.
     """
     built = _version_text(lib.LIBSSH2_VERSION_NUM)
-    running = ffi.string(lib.libssh2_version(0)).decode("ascii", "replace")
+    running = running_libssh2_version()
     text = "%s needs libssh2 >= %s; ssh2cffi was built against libssh2 %s" % (
         feature, version, built)
     if running != built:

@@ -27,6 +27,14 @@ such an operation half done, the same operation from another thread returns
 ``LIBSSH2_ERROR_EAGAIN`` without entering libssh2 (or, on a blocking
 session, raises ``BadUseError``) until the first thread finishes it.
 
+The states are libssh2's, grouped where libssh2 shares them: "channel" for
+every channel open (``sftp_init`` and SCP open one too) and every channel
+request that waits for a reply (``execute``, ``pty``, ``setenv``...): libssh2
+1.11 takes the first CHANNEL_SUCCESS/FAILURE that arrives as its own and
+fails a request when it belongs to another channel's; "global_request" for
+``forward_listen`` and ``keepalive_send`` (their replies carry no channel
+either); "userauth"; and one per SFTP request type.
+
 Channels, listeners and handles keep their state per object: using one of
 them from two threads at once is serialised but not otherwise policed (see
 docs/concurrency.rst).  ``Session.block_directions()`` and the other reads
@@ -134,8 +142,8 @@ def _wrap(method: Callable[..., Any], body: str, names: Dict[str, Any]) -> Any:
                      half_done_error=half_done_error, **defaults)
     exec(compile(source, "<ssh2cffi._threads wrapper of %s>" % method.__qualname__, "exec"),
          namespace)
-    wrapper = wraps(method)(namespace[method.__name__])
-    wrapper.serialised = True
+    wrapper: Any = wraps(method)(namespace[method.__name__])
+    wrapper.serialised = True  # what tests/test_threads.py looks for
     return wrapper
 
 

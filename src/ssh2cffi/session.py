@@ -13,6 +13,7 @@ from ._errors import EAGAIN as _EAGAIN
 from ._errors import check as _check_rc
 from ._errors import error_as as _error_as
 from ._errors import needs_libssh2 as _needs_libssh2
+from ._errors import running_libssh2_version as _running_libssh2_version
 from ._errors import raise_error as _raise_error
 from ._errors import session_message_bytes as _session_message_bytes
 from ._ints import to_cint as _to_cint
@@ -230,10 +231,6 @@ def _ssh2cffi_x11(session: Any, channel: Any, shost: Any, sport: int, abstract: 
             _logger.exception("the X11 callback raised")
         except BaseException:
             pass
-
-
-def _version_text() -> str:
-    return str(_ffi.string(_lib.libssh2_version(0)).decode())
 
 
 def _socket_fd(sock: Any) -> int:
@@ -1010,7 +1007,8 @@ class Session(_SessionBase):
         if mask & _TRACE_ALL and not self.trace_supported():
             raise NotImplementedError(
                 "libssh2 %s was built without debug logging (LIBSSH2DEBUG), so it has no "
-                "trace output; build libssh2 with -DENABLE_DEBUG_LOGGING=ON" % _version_text())
+                "trace output; build libssh2 with -DENABLE_DEBUG_LOGGING=ON"
+                % _running_libssh2_version())
         # The context is the session's callback-state handle, which the
         # session record keeps alive as long as the LIBSSH2_SESSION.
         _lib.libssh2_trace_sethandler(self._ptr, self._rec.keepalive, _lib._ssh2cffi_trace)
