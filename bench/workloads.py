@@ -113,16 +113,20 @@ def nb_read_overhead(pkg, session, calls):
     return calls / elapsed, "calls/s"
 
 
-def block_directions(pkg, session, calls):
-    """The trivial call parallel-ssh makes most often (before every wait on the socket)."""
-    call = session.block_directions
-    for _ in range(min(calls, 100000)):  # warm up (the PyPy JIT)
+def _calls_per_second(call, calls):
+    """Calls of ``call()`` per second, after a warm-up (the PyPy JIT)."""
+    for _ in range(min(calls, 100000)):
         call()
     start = time.perf_counter()
     for _ in range(calls):
         call()
     elapsed = time.perf_counter() - start
     return calls / elapsed, "calls/s"
+
+
+def block_directions(pkg, session, calls):
+    """The trivial call parallel-ssh makes most often (before every wait on the socket)."""
+    return _calls_per_second(session.block_directions, calls)
 
 
 def channel_eof(pkg, session, calls):
@@ -130,14 +134,7 @@ def channel_eof(pkg, session, calls):
     channel = session.open_session()
     channel.execute("sleep 60")
     session.set_blocking(False)
-    call = channel.eof
-    for _ in range(min(calls, 100000)):  # warm up (the PyPy JIT)
-        call()
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    elapsed = time.perf_counter() - start
-    return calls / elapsed, "calls/s"
+    return _calls_per_second(channel.eof, calls)
 
 
 def ping_pong(pkg, session, trips):

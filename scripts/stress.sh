@@ -12,6 +12,7 @@
 #   SSH2CFFI_LIFETIME_ITERATIONS  drop-order loops [20] (tests: 2)
 #   SSH2CFFI_FAULT_ROUNDS         repetitions of each fault scenario [5] (tests: 1)
 #   SSH2CFFI_THREAD_ROUNDS        rounds per thread sharing one session [200] (tests: 3)
+#   SSH2CFFI_FORK_CHILDREN        children forked per fork scenario [20] (tests: 3)
 #   SSH2CFFI_STRESS_VARIANTS      virtualenvs to use ["cpython-1.11 pypy-1.11"]
 #   SSH2CFFI_STRESS_VALGRIND      0 skips the valgrind run [1]
 set -uo pipefail
@@ -25,8 +26,10 @@ export SSH2CFFI_LOAD_SCALE="${SSH2CFFI_LOAD_SCALE:-1}"
 export SSH2CFFI_LIFETIME_ITERATIONS="${SSH2CFFI_LIFETIME_ITERATIONS:-20}"
 export SSH2CFFI_FAULT_ROUNDS="${SSH2CFFI_FAULT_ROUNDS:-5}"
 export SSH2CFFI_THREAD_ROUNDS="${SSH2CFFI_THREAD_ROUNDS:-200}"
+export SSH2CFFI_FORK_CHILDREN="${SSH2CFFI_FORK_CHILDREN:-20}"
 TESTS=(tests/test_fuzz.py tests/test_faults.py tests/test_load.py tests/test_lifetime.py
-       tests/test_threads.py tests/test_shared_session.py tests/test_security.py)
+       tests/test_threads.py tests/test_shared_session.py tests/test_fork.py
+       tests/test_security.py)
 
 failed=()
 for variant in "${VARIANTS[@]}"; do

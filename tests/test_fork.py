@@ -2,15 +2,20 @@
 
 Each scenario runs in a fresh interpreter (helpers.run_python) that logs in to
 the sshd fixture, runs a command, opens a channel and an SFTP session, then
-forks three times.  The child ends in one of several ways; after each, the
-parent runs a command and moves a file by SFTP, byte-exact.  Before ssh2cffi
-disowned inherited sessions, a child that exited normally ran the finalisers
-of its copies, which wrote a channel close and a disconnect into the parent's
-connection: the parent then hung in its next read.
+forks SSH2CFFI_FORK_CHILDREN times (3 here, 20 in scripts/stress.sh).  The
+child ends in one of several ways; after each, the parent runs a command and
+moves a file by SFTP, byte-exact.  Before ssh2cffi disowned inherited
+sessions, a child that exited normally ran the finalisers of its copies, which
+wrote a channel close and a disconnect into the parent's connection: the
+parent then hung in its next read.
 """
+import os
+
 import pytest
 
 from helpers import run_python, sshd_login
+
+CHILDREN = int(os.environ.get("SSH2CFFI_FORK_CHILDREN", "3"))
 
 SCENARIO = r"""
 import gc, multiprocessing, os, signal, socket, sys
@@ -20,7 +25,7 @@ from ssh2cffi.session import Session
 from ssh2cffi.sftp import LIBSSH2_FXF_CREAT, LIBSSH2_FXF_READ, LIBSSH2_FXF_TRUNC, \
     LIBSSH2_FXF_WRITE
 
-HOST, PORT, USER, KEY, ENDING, LAUNCH, PATH = %r
+HOST, PORT, USER, KEY, ENDING, LAUNCH, PATH, CHILDREN = %r
 
 
 def authenticated_session():
@@ -83,7 +88,7 @@ def child():
     sys.exit(0)  # "exit" and "drop": the interpreter's own exit, finalisers and all
 
 
-for round_ in range(3):
+for round_ in range(CHILDREN):
     if LAUNCH == "fork":
         pid = os.fork()
         if pid == 0:
@@ -110,8 +115,8 @@ def test_parent_session_survives_its_children(sshd, launch, ending):
     # relative: in the login user's home directory, which it can write
     path = "ssh2cffi-fork-test-%s-%s" % (launch, ending)
     params = (sshd.host, sshd.port, sshd_login(sshd), sshd.key_paths["id_ed25519"],
-              ending, launch, path)
+              ending, launch, path, CHILDREN)
     # (no watchdog: see run_python; the children have alarms, the parent timeouts)
-    result = run_python(SCENARIO % (params,), timeout=180, watchdog=False)
+    result = run_python(SCENARIO % (params,), timeout=120 + 20 * CHILDREN, watchdog=False)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert result.stdout.strip() == "parent ok"
