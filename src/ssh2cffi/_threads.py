@@ -48,9 +48,8 @@ from functools import wraps
 from typing import Any, Callable, Dict, TypeVar
 
 from . import exceptions
-from ._libssh2 import lib
+from ._errors import EAGAIN as _EAGAIN
 
-_EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
 _get_ident = threading.get_ident
 _F = TypeVar("_F", bound=Callable[..., Any])
 
