@@ -86,11 +86,17 @@ SAME_INTERPRETER = {"ssh2cffi CPython 3.11": ("ssh2-python CPython 3.11", "plain
 WORKLOADS = {
     "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, ("exec", BIG, 1024), None, True),
     "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, ("exec", BIG, 32768), None, True),
+    "exec stream, 64 KiB reads": ("exec_stream", [BIG, 65536], ALL_PY, ("exec", BIG, 65536), None, True),
     "exec stream, 256 KiB reads": ("exec_stream", [BIG, 262144], ALL_PY, ("exec", BIG, 262144), None, True),
+    "exec stream, 64 KiB read_into": ("exec_stream_into", [BIG, 65536], CFFI_ONLY, None, None, True),
     "SFTP download, 64 KiB reads": ("sftp_download", [BIG_FILE, 65536], ALL_PY,
                                     ("download", BIG_FILE, 65536), None, True),
     "SFTP download, 2 MiB reads": ("sftp_download", [BIG_FILE, 2 * MiB], ALL_PY,
                                    ("download", BIG_FILE, 2 * MiB), None, True),
+    "SFTP download, 64 KiB read_into": ("sftp_download_into", [BIG_FILE, 65536], CFFI_ONLY, None,
+                                        None, True),
+    "SFTP download, 2 MiB read_into": ("sftp_download_into", [BIG_FILE, 2 * MiB], CFFI_ONLY, None,
+                                       None, True),
     "SFTP upload, 64 KiB writes": ("sftp_upload", [BIG, 65536], ALL_PY, ("upload", BIG, 65536), None, True),
     "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, ("upload", BIG, MiB), None, True),
     "SFTP.get bulk download": ("sftp_get", [BIG_FILE], BULK, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
@@ -210,6 +216,21 @@ def ratios(row: Dict[str, float], higher: bool) -> Dict[str, str]:
     return out
 
 
+# ssh2-python has no read_into: those rows' ratios compare with ssh2-python's
+# read() of the same size (and plain C's), from the row measured in the same run.
+COMPARED_WITH_ROW = {"exec stream, 64 KiB read_into": "exec stream, 64 KiB reads",
+                     "SFTP download, 64 KiB read_into": "SFTP download, 64 KiB reads",
+                     "SFTP download, 2 MiB read_into": "SFTP download, 2 MiB reads"}
+
+
+def row_ratios(name: str, rows: Dict[str, Dict[str, float]]) -> Dict[str, str]:
+    row = dict(rows[name])
+    for impl, value in rows.get(COMPARED_WITH_ROW.get(name, ""), {}).items():
+        if not impl.startswith(("ssh2cffi", "paramiko")):
+            row.setdefault(impl, value)
+    return ratios(row, WORKLOADS[name][5])
+
+
 def markdown(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
     impls = ALL_PY + list(C_BUILDS) + ["OpenSSH sftp"]
     lines = []
@@ -219,7 +240,7 @@ def markdown(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
         lines.append("|---" * (len(impls) + 3) + "|")
         for name, row in rows.items():
             cells = ["%.4g" % row[i] if i in row else "" for i in impls]
-            rs = ratios(row, WORKLOADS[name][5])
+            rs = row_ratios(name, rows)
             lines.append("| %s | %s | %s | %s |" % (name, unit_of(name), " | ".join(cells),
                                                    ", ".join("%s %s" % kv for kv in rs.items())))
         lines.append("")
@@ -243,7 +264,7 @@ def rst(results: Dict[str, Dict[str, Dict[str, float]]]) -> str:
         values = [[name, unit_of(name)] + ["%.4g" % row[i] if i in row else "" for i in used]
                   for name, row in rows.items()]
         lines += list_table(config, ["workload", "unit"] + used, values)
-        per_row = {name: ratios(row, WORKLOADS[name][5]) for name, row in rows.items()}
+        per_row = {name: row_ratios(name, rows) for name in rows}
         columns = sorted({key for rs in per_row.values() for key in rs}, key=ratio_order)
         lines += list_table(config + ": ratios (higher is better)", ["workload"] + columns,
                             [[name] + [per_row[name].get(c, "") for c in columns]

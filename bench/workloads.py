@@ -47,6 +47,24 @@ def exec_stream(pkg, session, size, read_size):
     return got / elapsed / 1e6, "MB/s"
 
 
+def exec_stream_into(pkg, session, size, read_size):
+    """exec_stream through Channel.read_into (an ssh2cffi addition): one reused buffer."""
+    channel = session.open_session()
+    channel.execute("head -c %d /dev/zero" % size)
+    buffer = bytearray(read_size)
+    got = 0
+    start = time.perf_counter()
+    while True:
+        rc, stored = channel.read_into(buffer)
+        if rc <= 0:
+            break
+        got += stored
+    elapsed = time.perf_counter() - start
+    assert got == size, (got, size)
+    channel.close()
+    return got / elapsed / 1e6, "MB/s"
+
+
 def sftp_download(pkg, session, path, read_size):
     sftp_mod = importlib.import_module(pkg + ".sftp")
     sftp = session.sftp_init()
@@ -58,6 +76,25 @@ def sftp_download(pkg, session, path, read_size):
         if rc <= 0:
             break
         got += rc
+    elapsed = time.perf_counter() - start
+    assert got == os.path.getsize(path), got
+    handle.close()
+    return got / elapsed / 1e6, "MB/s"
+
+
+def sftp_download_into(pkg, session, path, read_size):
+    """sftp_download through SFTPHandle.read_into (an ssh2cffi addition)."""
+    sftp_mod = importlib.import_module(pkg + ".sftp")
+    sftp = session.sftp_init()
+    handle = sftp.open(path, sftp_mod.LIBSSH2_FXF_READ, 0)
+    buffer = bytearray(read_size)
+    got = 0
+    start = time.perf_counter()
+    while True:
+        rc, stored = handle.read_into(buffer)
+        if rc <= 0:
+            break
+        got += stored
     elapsed = time.perf_counter() - start
     assert got == os.path.getsize(path), got
     handle.close()

@@ -151,7 +151,7 @@ class World:
             "open_type": 0, "source_filename": "nope", "dest_filename": "nope2",
             "source_filename_len": 4, "dest_filename_len": 5, "attrs": SFTPAttributes(),
             "max_len": 256, "remote_path": "nope", "local_path": self.local_file,
-            "buffer_size": 1024, "target": "nope", "buffer_maxlen": 1024,
+            "buffer_size": 1024, "target": "nope", "buffer_maxlen": 1024, "buffer": bytearray(64),
             "offset": 0, "setstat": 0, "longentry_maxlen": 1024,
             "salt": None, "key": hostkey,
             "typemask": (knownhost_mod.LIBSSH2_KNOWNHOST_TYPE_PLAIN

@@ -8,6 +8,7 @@ import typing
 from typing import Any, List, Optional, Tuple
 
 from . import exceptions
+from ._buffers import caller_buffer as _caller_buffer
 from ._buffers import new_read_buffer as _new_read_buffer
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
@@ -36,6 +37,7 @@ _STDERR: int = _lib.SSH_EXTENDED_DATA_STDERR
 _DEFAULT_READ_SIZE = 1024
 _EAGAIN_RESULT = (_EAGAIN, b"")
 _EOF_RESULT = (0, b"")
+_EAGAIN_INTO_RESULT = (_EAGAIN, 0)
 
 
 def _terminal_size(width: object, height: object, width_px: object,
@@ -275,6 +277,27 @@ class Channel(_Wrapper):
     # read(size) is read_ex(size, 0): the same function, one Python call fewer
     # on the hottest path.
     read = read_ex
+
+    @_serialised
+    def read_into(self, buffer: Any, stream_id: int = 0) -> Tuple[int, int]:
+        """Read stream ``stream_id`` (stdout by default) into ``buffer``: ``(rc, n)``.
+
+        An ssh2cffi addition for bulk reads: libssh2 writes straight into
+        ``buffer`` (a bytearray, writable memoryview, mmap...), up to its
+        length, and no bytes object is made.  ``rc`` is what :meth:`read_ex`
+        returns as rc (the byte count, 0 at EOF, ``LIBSSH2_ERROR_EAGAIN``) and
+        ``n`` the number of bytes stored (0 unless rc > 0).  Errors raise as
+        in :meth:`read_ex`; a read-only or non-contiguous buffer raises
+        ``TypeError``, an empty one ``ValueError``.
+        """
+        ptr = self._live()
+        target = _caller_buffer(buffer)
+        rc = _read_ex(ptr, _to_cint(stream_id, "stream_id"), target, len(target))
+        if rc >= 0:
+            return rc, rc
+        if rc == _EAGAIN:
+            return _EAGAIN_INTO_RESULT
+        _raise_error(rc, self._rec.ptr)
 
     @_serialised
     def eof(self) -> bool:

@@ -3,6 +3,7 @@ import typing
 from typing import Any, Iterator, Optional, Tuple, Union
 
 from . import exceptions
+from ._buffers import caller_buffer as _caller_buffer
 from ._buffers import new_read_buffer as _new_read_buffer
 from ._errors import EAGAIN as _EAGAIN
 from ._ints import to_cint as _to_cint
@@ -169,6 +170,79 @@ class SFTPHandle(_Wrapper):
         if rc > 0:
             return rc, _unpack(self._buf, rc)
         return rc, b""
+
+    def read_into(self, buffer: Any) -> Tuple[int, int]:
+        """Read into ``buffer`` (a bytearray, writable memoryview, mmap...): ``(rc, n)``.
+
+        An ssh2cffi addition for bulk reads: libssh2 writes straight into
+        ``buffer``, up to its length, and no bytes object is made.  ``rc`` is
+        the byte count (0 at EOF, ``LIBSSH2_ERROR_EAGAIN``) and ``n`` the
+        number of bytes stored (0 unless rc > 0).  Unlike :meth:`read`, errors
+        raise (``SFTPProtocolError`` with the SFTP status, or the transport's
+        class).  A read-only or non-contiguous buffer raises ``TypeError``,
+        an empty one ``ValueError``.
+        """
+        return self._read_into(_caller_buffer(buffer))
+
+    @_operation("read", would_block=(_EAGAIN, 0))
+    def _read_into(self, target: Any) -> Tuple[int, int]:
+        """read_into(), ``target`` being the caller's buffer as a non-empty ``char[]``."""
+        rc = _sftp_read(self._live(), target, len(target))
+        if rc >= 0:
+            return rc, rc
+        if rc != _EAGAIN:
+            self._check(rc)
+        return _EAGAIN, 0
+
+    # -- the binary file protocol: io.BufferedReader(handle) is a file object ----------
+    def readinto(self, buffer: Any) -> Optional[int]:
+        """Read into ``buffer``: the bytes stored, 0 at end of file.
+
+        The binary file protocol's ``readinto`` (an ssh2cffi addition), so that
+        ``io.BufferedReader(handle)`` gives a file object for
+        ``shutil.copyfileobj``, ``read(size)``, ``readline()``...  Returns None
+        where a non-blocking session would block; errors raise.
+        """
+        target = _caller_buffer(buffer, allow_empty=True)
+        if not len(target):
+            return 0  # as file objects do
+        rc, stored = self._read_into(target)
+        return None if rc == _EAGAIN else stored
+
+    def readall(self) -> Optional[bytes]:
+        """The rest of the file as bytes (the binary file protocol's ``readall``).
+
+        On a non-blocking session that would block: what was read so far, or
+        None if nothing was.
+        """
+        chunks = []
+        while True:
+            rc, data = self.read()
+            if rc > 0:
+                chunks.append(data)
+            elif rc == _EAGAIN:
+                return b"".join(chunks) if chunks else None
+            elif rc == 0:
+                return b"".join(chunks)
+            else:
+                self._check(rc)
+
+    def flush(self) -> None:
+        """Nothing to flush (:meth:`write` has sent everything when it returns);
+        raises ``SFTPHandleError`` once the handle is closed, as file objects do."""
+        self._usable_ptr()
+
+    def readable(self) -> bool:
+        """True while the handle is open (the binary file protocol)."""
+        return self._gone is None
+
+    def writable(self) -> bool:
+        """False: :meth:`write` returns ``(rc, n)``, not what a file object's write returns."""
+        return False
+
+    def seekable(self) -> bool:
+        """False: :meth:`seek` has ssh2-python's signature, not a file object's."""
+        return False
 
     def __iter__(self) -> "SFTPHandle":
         return self
