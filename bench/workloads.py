@@ -12,6 +12,7 @@ import argparse
 import importlib
 import json
 import os
+import resource
 import socket
 import threading
 import time
@@ -292,15 +293,20 @@ def main() -> None:
     opts = parser.parse_args()
     pkg = opts.package
     numbers = [int(a) if a.isdigit() else a for a in opts.args]
+    result = {}
     if opts.workload.startswith("many_sessions"):
         value, unit = globals()[opts.workload](pkg, opts.port, opts.key, *numbers)
     else:
         session, sock = connect(pkg, opts.port, opts.key, opts.cipher)
         value, unit = globals()[opts.workload](pkg, session, *numbers)
-        cipher = session.methods(importlib.import_module(pkg + ".session").LIBSSH2_METHOD_CRYPT_SC)
-        print(json.dumps({"value": value, "unit": unit, "cipher": cipher}))
-        return
-    print(json.dumps({"value": value, "unit": unit}))
+        result["cipher"] = session.methods(
+            importlib.import_module(pkg + ".session").LIBSSH2_METHOD_CRYPT_SC)
+    # What the process cost the kernel: its peak memory and its page faults
+    # (bench/pypy_reads.py reads these).
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.update(value=value, unit=unit, max_rss_mib=round(usage.ru_maxrss / 1024, 1),
+                  page_faults=usage.ru_minflt)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,10 @@ def test_calls_release_the_gil(sshd):
 UNDECORATED = {
     # Reads of one int field of the session: no I/O, nothing freed.
     ("Session", "block_directions"): "reads one field",
+    # The hottest calls take the lock inline (the same code as _threads' wrappers).
+    ("Channel", "read_ex"): "takes the lock inline",
+    ("Channel", "read"): "is read_ex",
+    ("Channel", "write_ex"): "takes the lock inline",
     ("Session", "get_blocking"): "reads one field",
     ("Session", "get_timeout"): "reads one field",
     ("Session", "userauth_authenticated"): "reads one field",
@@ -102,6 +106,9 @@ def _libssh2_calling_methods():
     import textwrap
 
     from ssh2cffi import agent, channel, knownhost, listener, publickey, session, sftp, sftp_handle
+    from ssh2cffi._libssh2 import lib
+    lib_functions = {id(getattr(lib, name)) for name in dir(lib)
+                     if name.startswith(("libssh2_", "ssh2cffi_"))}
     classes = [session.Session, channel.Channel, sftp.SFTP, sftp_handle.SFTPHandle,
                listener.Listener, agent.Agent, publickey.PublicKeySystem, knownhost.KnownHost]
     for cls in classes:
@@ -109,10 +116,15 @@ def _libssh2_calling_methods():
             function = member.__func__ if isinstance(member, staticmethod) else member
             if name.startswith("_") or not callable(function):
                 continue
-            source = textwrap.dedent(inspect.getsource(inspect.unwrap(function)))
+            unwrapped = inspect.unwrap(function)
+            source = textwrap.dedent(inspect.getsource(unwrapped))
+            # _lib.libssh2_x(...), or a module-level alias of one (_read_ex = _lib....)
             calls = [node for node in ast.walk(ast.parse(source))
-                     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                     and node.value.id == "_lib" and node.attr.startswith(("libssh2_", "ssh2cffi_"))]
+                     if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                         and node.value.id == "_lib"
+                         and node.attr.startswith(("libssh2_", "ssh2cffi_")))
+                     or (isinstance(node, ast.Name)
+                         and id(unwrapped.__globals__.get(node.id)) in lib_functions)]
             if calls:
                 yield cls.__name__, name, function
 

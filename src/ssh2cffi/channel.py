@@ -25,6 +25,7 @@ from ._lifetime import record_of as _record_of
 from ._threads import busy_error as _busy_error
 from ._threads import operation as _operation
 from ._threads import serialised as _serialised
+from ._threads import serialised_live as _serialised_live
 from .exceptions import ChannelError  # noqa: F401  (ssh2.channel re-exports it)
 
 if typing.TYPE_CHECKING:
@@ -299,10 +300,10 @@ class Channel(_Wrapper):
             return _EAGAIN_INTO_RESULT
         _raise_error(rc, self._rec.ptr)
 
-    @_serialised
+    @_serialised_live
     def eof(self) -> bool:
         """True once the remote side has sent EOF."""
-        return bool(_lib.libssh2_channel_eof(self._live()))
+        return _lib.libssh2_channel_eof(self._ptr) != 0
 
     @_serialised
     def poll_channel_read(self, extended: int) -> int:
@@ -389,14 +390,15 @@ class Channel(_Wrapper):
         """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
-    @_serialised
+    @_serialised_live
     def get_exit_status(self) -> int:
         """The remote command's exit status: an int, 0 if none was sent (yet).
 
         Final once :meth:`wait_closed` returned.  A command killed by a signal
         has no status: see :meth:`get_exit_signal`.
         """
-        return self._check(_lib.libssh2_channel_get_exit_status(self._live()))
+        # libssh2 returns the status, or 0 (never an error code) without a channel.
+        return _lib.libssh2_channel_get_exit_status(self._ptr)
 
     @_serialised
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:

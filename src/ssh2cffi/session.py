@@ -38,6 +38,10 @@ from .statinfo import StatInfo as _StatInfo
 from .exceptions import (ChannelError, KnownHostError,  # noqa: F401
                          PublicKeyInitError, SessionHostKeyError)
 
+# The call parallel-ssh makes most often (before every wait on the socket):
+# a module-level name saves the lookup on ``lib`` (~20 ns on CPython).
+_block_directions = _lib.libssh2_session_block_directions
+
 LIBSSH2_SESSION_BLOCK_INBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_INBOUND
 LIBSSH2_SESSION_BLOCK_OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
 LIBSSH2_HOSTKEY_HASH_MD5: int = _lib.LIBSSH2_HOSTKEY_HASH_MD5
@@ -400,7 +404,7 @@ class Session(_SessionBase):
 
     def block_directions(self) -> int:
         """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
-        return _lib.libssh2_session_block_directions(self._ptr)
+        return _block_directions(self._ptr)
 
     @_serialised
     def flag(self, flag: FlagType, enabled: bool = True) -> None:
