@@ -105,6 +105,8 @@ WORKLOADS = {
                                                                ("nbread", 1000000, 0), None, True),
     "trivial call: Session.block_directions()": ("block_directions", [5000000], SSH2_API,
                                                  ("blockdir", 5000000, 0), None, True),
+    "trivial call under the session lock: Channel.eof()": ("channel_eof", [2000000], SSH2_API,
+                                                          None, None, True),
     "ping-pong 64 B through cat": ("ping_pong", [20000], ALL_PY, ("pingpong", 20000, 0), None, True),
     "SFTP stat": ("sftp_stat", [20000], ALL_PY, ("stat", 20000, 0), None, True),
     "50 concurrent sessions (threads)": ("many_sessions", [50], ALL_PY, None, None, False),
@@ -178,7 +180,7 @@ def measure(names: List[str], server: OpenSSHServer, rounds: int, cipher: Option
 
 def unit_of(name: str) -> str:
     workload = WORKLOADS[name][0]
-    return {"nb_read_overhead": "calls/s", "block_directions": "calls/s",
+    return {"nb_read_overhead": "calls/s", "block_directions": "calls/s", "channel_eof": "calls/s",
             "ping_pong": "trips/s", "sftp_stat": "ops/s",
             "many_sessions": "s (lower is better)",
             "many_sessions_pssh": "s (lower is better)",
