@@ -94,6 +94,7 @@ UNDECORATED = {
     ("Session", "get_blocking"): "reads one field",
     ("Session", "get_timeout"): "reads one field",
     ("Session", "userauth_authenticated"): "reads one field",
+    ("Channel", "get_exit_status"): "reads one field",
     # No session: a throwaway session of its own.
     ("Session", "trace_supported"): "uses no session of the caller's",
 }

@@ -390,15 +390,16 @@ class Channel(_Wrapper):
         """
         return self._check(_lib.libssh2_channel_wait_closed(self._live()))
 
-    @_serialised_live
     def get_exit_status(self) -> int:
         """The remote command's exit status: an int, 0 if none was sent (yet).
 
         Final once :meth:`wait_closed` returned.  A command killed by a signal
         has no status: see :meth:`get_exit_signal`.
         """
-        # libssh2 returns the status, or 0 (never an error code) without a channel.
-        return _lib.libssh2_channel_get_exit_status(self._ptr)
+        # libssh2 returns one field of the channel (never an error code): like
+        # Session.block_directions(), no lock -- no I/O, nothing walked or
+        # freed, and the channel's memory lives as long as this object.
+        return _lib.libssh2_channel_get_exit_status(self._live())
 
     @_serialised
     def get_exit_signal(self) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:
