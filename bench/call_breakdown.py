@@ -26,7 +26,7 @@ import time
 from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import workloads  # noqa: E402
+import workloads
 
 
 def ns_per_call(call: Callable[[], object], calls: int) -> float:

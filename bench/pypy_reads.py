@@ -9,10 +9,14 @@ read) and through ``read_into()`` (one reused bytearray), on:
 
 For each run it reports the throughput, the process's page faults and peak
 memory (getrusage in the child), and on PyPy the number of minor collections
-(PYPYLOG=gc-minor).  Medians of ``--rounds`` runs.  Needs the virtualenvs of
+(PYPYLOG=gc-minor).  Medians of ``--rounds`` runs.  With ``--warm`` each
+process first makes the same transfer untimed (its steady state: the JIT has
+compiled the loop and the process has touched its memory once); the page
+faults and collections then count both transfers.  Needs the virtualenvs of
 scripts/bench.sh (or scripts/setup.sh cpython-1.11 pypy-1.11).
 
-    .venv/cpython-1.11/bin/python bench/pypy_reads.py [--rounds 3] [--mib 256]
+    .venv/cpython-1.11/bin/python bench/pypy_reads.py [--rounds 3] [--mib 256] [--warm]
+        [--sizes 65536 ...]
 """
 from __future__ import annotations
 
@@ -45,8 +49,8 @@ WORKLOADS = {"exec stream": ("exec_stream", "exec_stream_into"),
              "SFTP download": ("sftp_download", "sftp_download_into")}
 
 
-def run_once(config: str, workload: str, args: List[str], server: OpenSSHServer
-             ) -> Dict[str, float]:
+def run_once(config: str, workload: str, args: List[str], server: OpenSSHServer,
+             warm: bool) -> Dict[str, float]:
     venv, package, extra_env = CONFIGS[config]
     env = dict(os.environ, **extra_env)
     with tempfile.NamedTemporaryFile(prefix="pypylog-") as log:
@@ -55,7 +59,7 @@ def run_once(config: str, workload: str, args: List[str], server: OpenSSHServer
         cmd = [os.path.join(REPO, ".venv", venv, "bin", "python"),
                os.path.join(HERE, "workloads.py"), "--package", package,
                "--port", str(server.port), "--key", server.key_paths["id_ed25519"],
-               "--cipher", "aes128-ctr", workload] + args
+               "--cipher", "aes128-ctr"] + (["--warm"] if warm else []) + [workload] + args
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if out.returncode != 0:
             raise RuntimeError("%s %s failed: %s" % (config, workload, out.stderr[-2000:]))
@@ -72,6 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mib", type=int, default=256, help="MiB moved per run")
+    parser.add_argument("--warm", action="store_true", help="measure a second transfer")
+    parser.add_argument("--sizes", type=int, nargs="*", default=SIZES, help="read sizes")
     opts = parser.parse_args()
     total = opts.mib * MiB
     path = "/tmp/ssh2cffi-bench-%dM.bin" % opts.mib
@@ -82,7 +88,7 @@ def main() -> None:
     with OpenSSHServer() as server:
         for name, (plain, into) in WORKLOADS.items():
             source = str(total) if name == "exec stream" else path
-            for size in SIZES:
+            for size in opts.sizes:
                 samples: Dict[Tuple[str, str], List[Dict[str, float]]] = {}
                 for _ in range(opts.rounds):  # the columns in alternation, round after round
                     for config in CONFIGS:
@@ -90,7 +96,8 @@ def main() -> None:
                                                       if CONFIGS[config][1] == "ssh2cffi" else [])
                         for api, workload in apis:
                             samples.setdefault((config, api), []).append(
-                                run_once(config, workload, [source, str(size)], server))
+                                run_once(config, workload, [source, str(size)], server,
+                                         opts.warm))
                 for (config, api), runs in samples.items():
                     median = {key: (statistics.median(run[key] for run in runs)
                                     if runs[0][key] is not None else None) for key in runs[0]}

@@ -18,6 +18,9 @@ from typing import Any
 from ._libssh2 import ffi
 
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
+# The type object, not the string "char[]": given a string, from_buffer looks it
+# up in cffi's type cache on every call (CPython; PyPy's JIT folds the lookup).
+_CHAR_ARRAY = ffi.typeof("char[]")
 MAX_READ_SIZE = 2 ** 31  # larger single reads are a mistake, not a request
 
 
@@ -49,7 +52,7 @@ def caller_buffer(buffer: Any, name: str = "buffer", allow_empty: bool = False) 
     be resized) for as long as it lives.
     """
     try:
-        target = ffi.from_buffer("char[]", buffer, require_writable=True)
+        target = ffi.from_buffer(_CHAR_ARRAY, buffer, require_writable=True)
     except (TypeError, BufferError) as exc:
         raise TypeError("%s must be a writable, contiguous bytes-like object (bytearray, "
                         "memoryview, mmap), not %s (%s)"
