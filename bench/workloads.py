@@ -32,74 +32,57 @@ def connect(pkg, port, key, cipher=None, blocking=True):
     return session, sock
 
 
-def exec_stream(pkg, session, size, read_size):
-    channel = session.open_session()
-    channel.execute("head -c %d /dev/zero" % size)
+def _read_to_end(read, argument, expected):
+    """MB/s of ``read(argument)`` called until its rc is 0 (or negative).
+
+    ``read`` is a read() (``argument``: the size) or a read_into() (``argument``:
+    the buffer); both return the byte count as rc.
+    """
     got = 0
     start = time.perf_counter()
     while True:
-        rc, data = channel.read(read_size)
+        rc, _data = read(argument)
         if rc <= 0:
             break
         got += rc
     elapsed = time.perf_counter() - start
-    assert got == size, (got, size)
-    channel.close()
+    assert got == expected, (got, expected)
     return got / elapsed / 1e6, "MB/s"
+
+
+def exec_stream(pkg, session, size, read_size, into=False):
+    """A command's 256 MiB of stdout, read with read(read_size) (or read_into)."""
+    channel = session.open_session()
+    channel.execute("head -c %d /dev/zero" % size)
+    if into:
+        result = _read_to_end(channel.read_into, bytearray(read_size), size)
+    else:
+        result = _read_to_end(channel.read, read_size, size)
+    channel.close()
+    return result
 
 
 def exec_stream_into(pkg, session, size, read_size):
     """exec_stream through Channel.read_into (an ssh2cffi addition): one reused buffer."""
-    channel = session.open_session()
-    channel.execute("head -c %d /dev/zero" % size)
-    buffer = bytearray(read_size)
-    got = 0
-    start = time.perf_counter()
-    while True:
-        rc, stored = channel.read_into(buffer)
-        if rc <= 0:
-            break
-        got += stored
-    elapsed = time.perf_counter() - start
-    assert got == size, (got, size)
-    channel.close()
-    return got / elapsed / 1e6, "MB/s"
+    return exec_stream(pkg, session, size, read_size, into=True)
 
 
-def sftp_download(pkg, session, path, read_size):
+def sftp_download(pkg, session, path, read_size, into=False):
+    """A file read through an SFTPHandle with read(read_size) (or read_into)."""
     sftp_mod = importlib.import_module(pkg + ".sftp")
     sftp = session.sftp_init()
     handle = sftp.open(path, sftp_mod.LIBSSH2_FXF_READ, 0)
-    got = 0
-    start = time.perf_counter()
-    while True:
-        rc, data = handle.read(read_size)
-        if rc <= 0:
-            break
-        got += rc
-    elapsed = time.perf_counter() - start
-    assert got == os.path.getsize(path), got
+    if into:
+        result = _read_to_end(handle.read_into, bytearray(read_size), os.path.getsize(path))
+    else:
+        result = _read_to_end(handle.read, read_size, os.path.getsize(path))
     handle.close()
-    return got / elapsed / 1e6, "MB/s"
+    return result
 
 
 def sftp_download_into(pkg, session, path, read_size):
     """sftp_download through SFTPHandle.read_into (an ssh2cffi addition)."""
-    sftp_mod = importlib.import_module(pkg + ".sftp")
-    sftp = session.sftp_init()
-    handle = sftp.open(path, sftp_mod.LIBSSH2_FXF_READ, 0)
-    buffer = bytearray(read_size)
-    got = 0
-    start = time.perf_counter()
-    while True:
-        rc, stored = handle.read_into(buffer)
-        if rc <= 0:
-            break
-        got += stored
-    elapsed = time.perf_counter() - start
-    assert got == os.path.getsize(path), got
-    handle.close()
-    return got / elapsed / 1e6, "MB/s"
+    return sftp_download(pkg, session, path, read_size, into=True)
 
 
 def sftp_upload(pkg, session, size, write_size):
