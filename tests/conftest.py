@@ -4,7 +4,8 @@ Names say which server a fixture talks to: ``sshd_*`` the OpenSSH server,
 ``asyncssh_*`` the scripted asyncssh server; ``conn`` is parametrized, so a
 test that takes it runs once against each.  Sessions log in as
 helpers.sshd_login() on sshd (``sshd_root_session``: as root) and as "user"
-on asyncssh, with helpers.TIMEOUT_MS set.  A module's own fixtures use names
+on asyncssh, with helpers.TIMEOUT_MS set; ``work_conn`` and its two halves add a
+fresh work directory (helpers.WorkDirConnection).  A module's own fixtures use names
 of their own (test_sftp's ``sftp_conn``, test_scp's ``sshd_scp_conn``...).
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from helpers import SERVER_KINDS, Connection
+from helpers import SERVER_KINDS, Connection, WorkDirConnection
 from servers import AsyncSSHServer, OpenSSHServer
 
 
@@ -67,6 +68,28 @@ def asyncssh_conn(asyncssh_server):
 def conn(request):
     """sshd_conn, then asyncssh_conn: the test runs against each server."""
     return request.getfixturevalue(request.param + "_conn")
+
+
+@pytest.fixture
+def sshd_work_conn(sshd):
+    """A helpers.WorkDirConnection to the OpenSSH server (a fresh work directory)."""
+    conn = WorkDirConnection("sshd", sshd)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def asyncssh_work_conn(asyncssh_server):
+    """A helpers.WorkDirConnection to the asyncssh server."""
+    conn = WorkDirConnection("asyncssh", asyncssh_server)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def work_conn(request):
+    """sshd_work_conn, then asyncssh_work_conn: the test runs against each server."""
+    return request.getfixturevalue(request.param + "_work_conn")
 
 
 @pytest.fixture

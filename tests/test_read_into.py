@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from helpers import NB_DEADLINE, SERVER_KINDS, WorkDirConnection, digest, finish_channel
+from helpers import NB_DEADLINE, digest, finish_channel
 from servers import _pattern_bytes
 from ssh2cffi import exceptions
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
@@ -23,21 +23,6 @@ from ssh2cffi.sftp import LIBSSH2_FXF_READ
 
 EAGAIN = LIBSSH2_ERROR_EAGAIN
 SIZE = 300_000  # several SSH packets and several SFTP read requests
-
-
-@pytest.fixture(params=SERVER_KINDS)
-def work(request):
-    server = request.getfixturevalue("sshd" if request.param == "sshd" else "asyncssh_server")
-    conn = WorkDirConnection(request.param, server)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def sshd_work(sshd):
-    conn = WorkDirConnection("sshd", sshd)
-    yield conn
-    conn.close()
 
 
 def remote_file(conn, name, size=SIZE):
@@ -87,34 +72,34 @@ def read_all_into(channel, buffer, stream_id=0, wait=None):
 # -- Channel.read_into ----------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["bytearray", "memoryview", "mmap"])
-def test_channel_read_into_is_byte_exact(work, kind):
+def test_channel_read_into_is_byte_exact(work_conn, kind):
     buffer = {"bytearray": lambda: bytearray(20_000),
               "memoryview": lambda: memoryview(bytearray(70_000))[5_000:45_000],
               "mmap": lambda: mmap.mmap(-1, 65_536)}[kind]()
-    channel, data = streaming_channel(work)
+    channel, data = streaming_channel(work_conn)
     assert digest(read_all_into(channel, buffer)) == digest(data)
     assert channel.read_into(bytearray(8)) == (0, 0)  # EOF stays EOF
     finish_channel(channel)
-    channel = stderr_channel(work)
+    channel = stderr_channel(work_conn)
     assert read_all_into(channel, bytearray(8), stream_id=1) == b"err\n"
     assert channel.read_into(buffer) == (0, 0)
     finish_channel(channel)
 
 
-def test_channel_read_into_nonblocking(work):
-    channel, data = streaming_channel(work)
-    errors = stderr_channel(work)
-    work.session.set_blocking(False)
-    got = read_all_into(channel, bytearray(32_768), wait=work.wait)
+def test_channel_read_into_nonblocking(work_conn):
+    channel, data = streaming_channel(work_conn)
+    errors = stderr_channel(work_conn)
+    work_conn.session.set_blocking(False)
+    got = read_all_into(channel, bytearray(32_768), wait=work_conn.wait)
     assert digest(got) == digest(data)
-    assert read_all_into(errors, bytearray(3), 1, wait=work.wait) == b"err\n"
-    work.session.set_blocking(True)
+    assert read_all_into(errors, bytearray(3), 1, wait=work_conn.wait) == b"err\n"
+    work_conn.session.set_blocking(True)
     finish_channel(channel)
     finish_channel(errors)
 
 
-def test_channel_read_into_mixes_with_read(work):
-    channel = work.session.open_session()
+def test_channel_read_into_mixes_with_read(work_conn):
+    channel = work_conn.session.open_session()
     assert channel.execute("echo 0123456789") == 0
     buffer = bytearray(4)
     assert channel.read_into(buffer) == (4, 4) and buffer == b"0123"
@@ -124,8 +109,8 @@ def test_channel_read_into_mixes_with_read(work):
     finish_channel(channel)
 
 
-def test_channel_read_into_refuses_bad_buffers(work):
-    channel = work.session.open_session()
+def test_channel_read_into_refuses_bad_buffers(work_conn):
+    channel = work_conn.session.open_session()
     assert channel.execute("echo abc") == 0
     for bad in (b"abc", memoryview(b"abc"), "abc", 3, None,
                 memoryview(bytearray(8))[::2]):
@@ -141,22 +126,22 @@ def test_channel_read_into_refuses_bad_buffers(work):
     finish_channel(channel)
 
 
-def test_channel_read_into_after_close_and_disconnect(sshd_work):
-    channel = sshd_work.session.open_session()
+def test_channel_read_into_after_close_and_disconnect(sshd_work_conn):
+    channel = sshd_work_conn.session.open_session()
     assert channel.execute("echo abc") == 0
     assert read_all_into(channel, bytearray(8)) == b"abc\n"
     finish_channel(channel)
     assert channel.read_into(bytearray(8)) == (0, 0)
-    sshd_work.session.disconnect()
+    sshd_work_conn.session.disconnect()
     with pytest.raises(exceptions.SocketDisconnectError):
         channel.read_into(bytearray(8))
 
 
 # -- SFTPHandle.read_into ---------------------------------------------------------------
 
-def test_sftp_read_into_is_byte_exact(work):
-    path, data = remote_file(work, "file.bin")
-    sftp = work.session.sftp_init()
+def test_sftp_read_into_is_byte_exact(work_conn):
+    path, data = remote_file(work_conn, "file.bin")
+    sftp = work_conn.session.sftp_init()
     buffer = bytearray(64 * 1024)
     view = memoryview(buffer)
     chunks = []
@@ -171,11 +156,11 @@ def test_sftp_read_into_is_byte_exact(work):
     assert digest(b"".join(chunks)) == digest(data)
 
 
-def test_sftp_read_into_nonblocking(work):
-    path, data = remote_file(work, "file.bin")
-    sftp = work.session.sftp_init()
+def test_sftp_read_into_nonblocking(work_conn):
+    path, data = remote_file(work_conn, "file.bin")
+    sftp = work_conn.session.sftp_init()
     handle = sftp.open(path, LIBSSH2_FXF_READ, 0)
-    work.session.set_blocking(False)
+    work_conn.session.set_blocking(False)
     target = mmap.mmap(-1, SIZE + 100)
     offset = 0
     deadline = time.monotonic() + NB_DEADLINE
@@ -183,23 +168,23 @@ def test_sftp_read_into_nonblocking(work):
         rc, stored = handle.read_into(memoryview(target)[offset:offset + 50_000])
         if rc == EAGAIN:
             assert stored == 0 and time.monotonic() < deadline
-            work.wait()
+            work_conn.wait()
             continue
         if rc == 0:
             break
         offset += stored
     assert offset == SIZE and digest(target[:offset]) == digest(data)
-    assert work.nb(handle.close) == 0
-    work.session.set_blocking(True)
+    assert work_conn.nb(handle.close) == 0
+    work_conn.session.set_blocking(True)
 
 
-def test_sftp_read_into_raises_errors_and_refuses_bad_buffers(work):
-    sftp = work.session.sftp_init()
-    directory = sftp.opendir(work.path())
+def test_sftp_read_into_raises_errors_and_refuses_bad_buffers(work_conn):
+    sftp = work_conn.session.sftp_init()
+    directory = sftp.opendir(work_conn.path())
     with pytest.raises(exceptions.SFTPProtocolError):
         directory.read_into(bytearray(100))  # a directory handle cannot be read
     directory.close()
-    path, _data = remote_file(work, "small.bin", 10)
+    path, _data = remote_file(work_conn, "small.bin", 10)
     handle = sftp.open(path, LIBSSH2_FXF_READ, 0)
     with pytest.raises(TypeError, match="writable"):
         handle.read_into(b"0123456789")
@@ -212,12 +197,12 @@ def test_sftp_read_into_raises_errors_and_refuses_bad_buffers(work):
 
 # -- SFTPHandle as a binary file object -----------------------------------------------
 
-def test_buffered_reader_over_a_handle(work):
+def test_buffered_reader_over_a_handle(work_conn):
     lines = b"".join(b"line %d\n" % number for number in range(20_000))
-    with open(work.local("lines.txt"), "wb") as fobj:
+    with open(work_conn.local("lines.txt"), "wb") as fobj:
         fobj.write(lines)
-    sftp = work.session.sftp_init()
-    with io.BufferedReader(sftp.open(work.path("lines.txt"), LIBSSH2_FXF_READ, 0)) as reader:
+    sftp = work_conn.session.sftp_init()
+    with io.BufferedReader(sftp.open(work_conn.path("lines.txt"), LIBSSH2_FXF_READ, 0)) as reader:
         assert reader.readline() == b"line 0\n"
         assert reader.read(7) == b"line 1\n"
         copy = io.BytesIO()
@@ -228,9 +213,9 @@ def test_buffered_reader_over_a_handle(work):
     assert handle.closed and reader.closed  # closing the reader closed the handle
 
 
-def test_handle_file_protocol_methods(work):
-    path, data = remote_file(work, "file.bin")
-    sftp = work.session.sftp_init()
+def test_handle_file_protocol_methods(work_conn):
+    path, data = remote_file(work_conn, "file.bin")
+    sftp = work_conn.session.sftp_init()
     handle = sftp.open(path, LIBSSH2_FXF_READ, 0)
     assert (handle.readable(), handle.writable(), handle.seekable()) == (True, False, False)
     buffer = bytearray(1000)
@@ -247,11 +232,11 @@ def test_handle_file_protocol_methods(work):
         handle.readinto(buffer)
 
 
-def test_handle_readinto_nonblocking_returns_none_while_waiting(work):
-    path, data = remote_file(work, "file.bin")
-    sftp = work.session.sftp_init()
+def test_handle_readinto_nonblocking_returns_none_while_waiting(work_conn):
+    path, data = remote_file(work_conn, "file.bin")
+    sftp = work_conn.session.sftp_init()
     handle = sftp.open(path, LIBSSH2_FXF_READ, 0)
-    work.session.set_blocking(False)
+    work_conn.session.set_blocking(False)
     buffer = bytearray(40_000)
     got = bytearray()
     waits = 0
@@ -261,12 +246,12 @@ def test_handle_readinto_nonblocking_returns_none_while_waiting(work):
         if stored is None:
             waits += 1
             assert time.monotonic() < deadline
-            work.wait()
+            work_conn.wait()
             continue
         if stored == 0:
             break
         got += buffer[:stored]
     assert waits > 0  # the first read of an SFTP file always waits for the reply
     assert digest(bytes(got)) == digest(data)
-    assert work.nb(handle.close) == 0
-    work.session.set_blocking(True)
+    assert work_conn.nb(handle.close) == 0
+    work_conn.session.set_blocking(True)
