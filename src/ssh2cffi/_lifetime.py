@@ -45,6 +45,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, NoReturn, Optional, Set, Tuple, Type, TypeVar
 
 from . import exceptions
+from ._errors import EAGAIN as _EAGAIN
 from ._libssh2 import ffi, lib
 from ._threads import new_lock
 
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from ._libssh2 import CData
 
 _tokens = itertools.count()
-_EAGAIN: int = lib.LIBSSH2_ERROR_EAGAIN
 
 ChildRelease = Callable[["CData"], int]
 _W = TypeVar("_W", bound="Wrapper")
