@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import shutil
 import statistics
@@ -27,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
+from driver import run_workload  # noqa: E402
 from servers import OpenSSHServer  # noqa: E402
 
 WORKLOADS = [("nb_read_overhead", 1000000, "non-blocking read() returning EAGAIN"),
@@ -57,13 +57,8 @@ def measure(python: str, path: str, workload: str, calls: int, server: OpenSSHSe
     env = dict(os.environ)
     if path:
         env["PYTHONPATH"] = path
-    out = subprocess.run([python, os.path.join(HERE, "workloads.py"), "--package", "ssh2cffi",
-                          "--port", str(server.port), "--key", server.key_paths["id_ed25519"],
-                          workload, str(calls)],
-                         env=env, capture_output=True, text=True, timeout=600, cwd="/")
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])["value"]
+    return run_workload(python, "ssh2cffi", server, workload, [calls], env=env,
+                        cwd="/")["value"]
 
 
 def main() -> None:

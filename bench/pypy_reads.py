@@ -21,10 +21,8 @@ scripts/bench.sh (or scripts/setup.sh cpython-1.11 pypy-1.11).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from typing import Dict, List, Optional, Tuple
@@ -33,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
+from driver import run_workload  # noqa: E402
 from servers import OpenSSHServer  # noqa: E402
 
 MiB = 1024 * 1024
@@ -56,14 +55,9 @@ def run_once(config: str, workload: str, args: List[str], server: OpenSSHServer,
     with tempfile.NamedTemporaryFile(prefix="pypylog-") as log:
         if "PyPy" in config:
             env["PYPYLOG"] = "gc-minor:" + log.name
-        cmd = [os.path.join(REPO, ".venv", venv, "bin", "python"),
-               os.path.join(HERE, "workloads.py"), "--package", package,
-               "--port", str(server.port), "--key", server.key_paths["id_ed25519"],
-               "--cipher", "aes128-ctr"] + (["--warm"] if warm else []) + [workload] + args
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-        if out.returncode != 0:
-            raise RuntimeError("%s %s failed: %s" % (config, workload, out.stderr[-2000:]))
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result = run_workload(os.path.join(REPO, ".venv", venv, "bin", "python"), package,
+                              server, workload, args, cipher="aes128-ctr", warm=warm, env=env,
+                              label=config)
         minors: Optional[int] = None
         if "PyPy" in config:
             with open(log.name, "rb") as fobj:

@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
+from driver import run_workload  # noqa: E402
 from servers import OpenSSHServer  # noqa: E402
 
 MiB = 1024 * 1024
@@ -122,15 +123,8 @@ DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB 
 def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
                cipher: Optional[str]) -> float:
     python, package, driver, prefix = PYTHON_IMPLS[impl]
-    cmd = prefix + [python, driver, "--package", package,
-           "--port", str(server.port), "--key", server.key_paths["id_ed25519"]]
-    if cipher:
-        cmd += ["--cipher", cipher]
-    cmd += [workload] + [str(a) for a in args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError("%s %s failed: %s" % (impl, workload, out.stderr[-2000:]))
-    return json.loads(out.stdout.strip().splitlines()[-1])["value"]
+    return run_workload(python, package, server, workload, args, driver=driver, prefix=prefix,
+                        cipher=cipher, label=impl)["value"]
 
 
 def run_c(binary: str, prefix: List[str], mode: str, arg, buf: int, server: OpenSSHServer,
