@@ -17,7 +17,8 @@ import threading
 
 import pytest
 
-from helpers import SSHAgent, file_digest, sshd_login
+from helpers import SSHAgent, file_digest, needs_libssh2_1_11, sshd_login
+from test_certificates import CertificateSSHServer
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 TIMEOUT = 60
@@ -113,6 +114,23 @@ def test_agent_auth(sshd, ssh_agent_socket):
         "accepted: ssh2cffi-test",
         "logged in as %s" % sshd_login(sshd),
     ]
+
+
+@needs_libssh2_1_11     # the example's default, an ed25519 certificate, needs it
+def test_certificate_auth():
+    # its own sshd: one that trusts a user CA and no authorized key
+    with CertificateSSHServer() as server:
+        # SSH_CERT unset: the certificate next to SSH_KEY (id_ed25519-cert.pub)
+        result = run_example("certificate_auth.py", "id -un", env=example_env(server))
+        assert result.stdout == "%s\nexit status: 0\n" % server.login
+
+        expired = server.certs["ed25519", "expired"]
+        refused = run_example("certificate_auth.py", "id -un", check=False,
+                              env=example_env(server, SSH_CERT=expired))
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert refused.stdout == ""
+        assert refused.stderr == ("certificate refused: %s: Username/PublicKey combination invalid "
+                                  "(LIBSSH2_ERROR_AUTHENTICATION_FAILED, -18)\n" % expired)
 
 
 def test_known_hosts(sshd, tmp_path):
