@@ -21,6 +21,14 @@ int libssh2_agent_userauth(LIBSSH2_AGENT *agent, const char *username,
                            struct libssh2_agent_publickey *identity);
 int libssh2_agent_disconnect(LIBSSH2_AGENT *agent);
 void libssh2_agent_free(LIBSSH2_AGENT *agent);
+/* libssh2 >= 1.11.0; helpers.c has a stand-in for older ones (Python checks
+   SSH2CFFI_HAS_AGENT_SIGN). */
+#define SSH2CFFI_HAS_AGENT_SIGN ...
+int libssh2_agent_sign(LIBSSH2_AGENT *agent,
+                       struct libssh2_agent_publickey *identity,
+                       unsigned char **sig, size_t *s_len,
+                       const unsigned char *data, size_t d_len,
+                       const char *method, unsigned int method_len);
 void libssh2_agent_set_identity_path(LIBSSH2_AGENT *agent, const char *path);
 const char *libssh2_agent_get_identity_path(LIBSSH2_AGENT *agent);
 

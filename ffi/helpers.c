@@ -94,21 +94,73 @@ static int ssh2cffi_trace_supported(void)
     return lines > 0;
 }
 
-/* The extern "Python" callback (cffi defines it after this preamble). */
+/* The extern "Python" callbacks (cffi defines them after this preamble). */
 static void _ssh2cffi_x11(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *, const char *,
                           int, void **);
+static void _ssh2cffi_ignore(LIBSSH2_SESSION *, const char *, int, void **);
+static void _ssh2cffi_debug(LIBSSH2_SESSION *, int, const char *, int,
+                            const char *, int, void **);
+static void _ssh2cffi_disconnect(LIBSSH2_SESSION *, int, const char *, int,
+                                 const char *, int, void **);
 
-static void ssh2cffi_set_x11_callback(LIBSSH2_SESSION *session, int enable)
+#define SSH2CFFI_CALLBACK_X11 LIBSSH2_CALLBACK_X11
+#define SSH2CFFI_CALLBACK_IGNORE LIBSSH2_CALLBACK_IGNORE
+#define SSH2CFFI_CALLBACK_DEBUG LIBSSH2_CALLBACK_DEBUG
+#define SSH2CFFI_CALLBACK_DISCONNECT LIBSSH2_CALLBACK_DISCONNECT
+
+/* Install (enable != 0) or remove the session callback of type cbtype, one
+   of the SSH2CFFI_CALLBACK_* above, each bound to its extern "Python"
+   function.  libssh2 1.11 deprecated libssh2_session_callback_set() for the
+   typed libssh2_session_callback_set2().  Returns 0, or -1 for a cbtype
+   this function does not know. */
+static int ssh2cffi_set_callback(LIBSSH2_SESSION *session, int cbtype,
+                                 int enable)
 {
+    void (*callback)(void) = NULL;
+    switch(cbtype) {
+    case SSH2CFFI_CALLBACK_X11:
+        callback = (void (*)(void))_ssh2cffi_x11;
+        break;
+    case SSH2CFFI_CALLBACK_IGNORE:
+        callback = (void (*)(void))_ssh2cffi_ignore;
+        break;
+    case SSH2CFFI_CALLBACK_DEBUG:
+        callback = (void (*)(void))_ssh2cffi_debug;
+        break;
+    case SSH2CFFI_CALLBACK_DISCONNECT:
+        callback = (void (*)(void))_ssh2cffi_disconnect;
+        break;
+    default:
+        return -1;
+    }
+    if(!enable)
+        callback = NULL;
 #if LIBSSH2_VERSION_NUM >= 0x010b00
-    libssh2_session_callback_set2(session, LIBSSH2_CALLBACK_X11,
-                                  enable ? (libssh2_cb_generic *)_ssh2cffi_x11
-                                         : NULL);
+    libssh2_session_callback_set2(session, cbtype,
+                                  (libssh2_cb_generic *)callback);
 #else
-    libssh2_session_callback_set(session, LIBSSH2_CALLBACK_X11,
-                                 enable ? (void *)_ssh2cffi_x11 : NULL);
+    libssh2_session_callback_set(session, cbtype, (void *)callback);
 #endif
+    return 0;
 }
+
+/* The packet read timeout (seconds): libssh2 >= 1.11.0. */
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_READ_TIMEOUT 1
+#else
+#define SSH2CFFI_HAS_READ_TIMEOUT 0
+static void libssh2_session_set_read_timeout(LIBSSH2_SESSION *session,
+                                             long timeout)
+{
+    (void)session; (void)timeout;
+}
+
+static long libssh2_session_get_read_timeout(LIBSSH2_SESSION *session)
+{
+    (void)session;
+    return 60;
+}
+#endif
 
 /* Channel.write(): keep writing until all of buf is sent, the session would
    block, or libssh2 fails.  Returns the last libssh2 return code (0 for an
@@ -333,6 +385,22 @@ static LIBSSH2_CHANNEL *libssh2_channel_direct_streamlocal_ex(
     libssh2_session_set_last_error(session, LIBSSH2_ERROR_BAD_USE,
                                    "direct-streamlocal needs libssh2 >= 1.11.0");
     return NULL;
+}
+#endif
+
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_AGENT_SIGN 1
+#else
+#define SSH2CFFI_HAS_AGENT_SIGN 0
+static int libssh2_agent_sign(LIBSSH2_AGENT *agent,
+                              struct libssh2_agent_publickey *identity,
+                              unsigned char **sig, size_t *s_len,
+                              const unsigned char *data, size_t d_len,
+                              const char *method, unsigned int method_len)
+{
+    (void)agent; (void)identity; (void)sig; (void)s_len; (void)data;
+    (void)d_len; (void)method; (void)method_len;
+    return LIBSSH2_ERROR_BAD_USE;
 }
 #endif
 

@@ -97,9 +97,30 @@ int ssh2cffi_trace_supported(void);
 extern "Python" void _ssh2cffi_trace(LIBSSH2_SESSION *, void *, const char *,
                                      size_t);
 
-/* X11 forwarding: install (enable != 0) or remove the session's
-   LIBSSH2_CALLBACK_X11, which hands each forwarded X11 channel to
-   _ssh2cffi_x11 (abstract: the session's callback state handle). */
-void ssh2cffi_set_x11_callback(LIBSSH2_SESSION *session, int enable);
+/* Session callbacks (helpers.c): ssh2cffi_set_callback() installs
+   (enable != 0) or removes the callback of one of these types, each bound to
+   its extern "Python" function below.  Their abstract is the session's
+   callback state handle.  Returns -1 for an unknown type. */
+#define SSH2CFFI_CALLBACK_X11 ...
+#define SSH2CFFI_CALLBACK_IGNORE ...
+#define SSH2CFFI_CALLBACK_DEBUG ...
+#define SSH2CFFI_CALLBACK_DISCONNECT ...
+int ssh2cffi_set_callback(LIBSSH2_SESSION *session, int cbtype, int enable);
+/* A forwarded X11 channel (after Channel.x11_req()). */
 extern "Python" void _ssh2cffi_x11(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *,
                                    const char *, int, void **);
+/* SSH_MSG_IGNORE: its data. */
+extern "Python" void _ssh2cffi_ignore(LIBSSH2_SESSION *, const char *, int,
+                                      void **);
+/* SSH_MSG_DEBUG: always_display, message, language. */
+extern "Python" void _ssh2cffi_debug(LIBSSH2_SESSION *, int, const char *, int,
+                                     const char *, int, void **);
+/* SSH_MSG_DISCONNECT: reason code, description, language. */
+extern "Python" void _ssh2cffi_disconnect(LIBSSH2_SESSION *, int, const char *,
+                                          int, const char *, int, void **);
+
+/* Packet read timeout in seconds (libssh2's default: 60): libssh2 >= 1.11.0;
+   helpers.c has stand-ins for older ones (Python checks the flag). */
+#define SSH2CFFI_HAS_READ_TIMEOUT ...
+void libssh2_session_set_read_timeout(LIBSSH2_SESSION *session, long timeout);
+long libssh2_session_get_read_timeout(LIBSSH2_SESSION *session);

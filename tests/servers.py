@@ -821,6 +821,25 @@ class AsyncSSHServer:
             await asyncio.sleep(0.1)
             _send_garbage(process.get_extra_info("connection"))
             await asyncio.get_event_loop().create_future()
+        elif name == "debug":
+            # SSH_MSG_DEBUG with always_display set, then the output
+            process.get_extra_info("connection").send_debug(arg, always_display=True)
+            out.write(b"sent\n")
+            process.exit(0)
+        elif name == "ignore":
+            # SSH_MSG_IGNORE carrying arg, then the output
+            conn = process.get_extra_info("connection")
+            conn.send_packet(self._asyncssh.constants.MSG_IGNORE,
+                             self._asyncssh.packet.String(arg.encode()))
+            out.write(b"sent\n")
+            process.exit(0)
+        elif name == "disconnect":
+            # "disconnect <code> <description>": some output, then
+            # SSH_MSG_DISCONNECT with that reason code and description
+            code, _, description = arg.partition(" ")
+            out.write(b"bye\n")
+            await out.drain()
+            process.get_extra_info("connection").disconnect(int(code), description)
         elif name == "drop-after":
             # read N bytes of stdin, then drop the connection (a write in flight)
             total, wanted = 0, int(arg)

@@ -13,7 +13,8 @@ import weakref
 
 import pytest
 
-from helpers import SSHAgent, connect, logout, run_command, run_python
+from helpers import (SSHAgent, connect, logout, needs_libssh2_1_11, only_libssh2_1_10, run_command,
+                     run_python)
 from ssh2cffi import agent as agent_module
 from ssh2cffi import exceptions
 from ssh2cffi.agent import Agent
@@ -423,3 +424,103 @@ print(orders)
     assert result.returncode == 0, "child died (%d): %s" % (result.returncode,
                                                              result.stderr[-3000:])
     assert int(result.stdout) == 240
+
+
+# -- signing -------------------------------------------------------------------------------
+def _ssh_strings(blob):
+    """The SSH strings (uint32 length, bytes) a key blob is made of."""
+    fields = []
+    while blob:
+        length = int.from_bytes(blob[:4], "big")
+        fields.append(blob[4:4 + length])
+        blob = blob[4 + length:]
+    return fields
+
+
+@pytest.fixture(scope="module")
+def signing_agent(sshd, tmp_path_factory):
+    """An agent holding the sshd fixture's ed25519 and ECDSA keys."""
+    agent = SSHAgent(tmp_path_factory.mktemp("signing"),
+                     [sshd.key_paths["id_ed25519"], sshd.key_paths["id_ecdsa"]])
+    yield agent
+    agent.stop()
+
+
+def _signing_identities(sshd, signing_agent):
+    session, sock = connect(sshd)
+    agent = session.agent_init()
+    agent.set_identity_path(signing_agent.socket)
+    agent.connect()
+    keys = {_ssh_strings(key.blob)[0]: key for key in agent.get_identities()}
+    return session, sock, agent, keys
+
+
+@needs_libssh2_1_11
+def test_agent_signs_with_ed25519_and_the_signature_verifies(sshd, signing_agent):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    session, sock, agent, keys = _signing_identities(sshd, signing_agent)
+    try:
+        key = keys[b"ssh-ed25519"]
+        data = b"challenge \x00\xff" * 100
+        signature = agent.sign(key, data)
+        assert isinstance(signature, bytes) and len(signature) == 64
+        Ed25519PublicKey.from_public_bytes(_ssh_strings(key.blob)[1]).verify(signature, data)
+        # a str payload is signed as its UTF-8 bytes
+        Ed25519PublicKey.from_public_bytes(_ssh_strings(key.blob)[1]).verify(
+            agent.sign(key, "h\u00e9llo"), "h\u00e9llo".encode())
+    finally:
+        agent.disconnect()
+        logout(session, sock)
+
+
+@needs_libssh2_1_11
+def test_agent_signs_with_ecdsa_and_the_signature_verifies(sshd, signing_agent):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    session, sock, agent, keys = _signing_identities(sshd, signing_agent)
+    try:
+        key = keys[b"ecdsa-sha2-nistp256"]
+        data = b"payload to sign"
+        signature = agent.sign(key, data)
+        # the blob is mpint r, mpint s (RFC 5656 section 3.1.2)
+        r, s = (int.from_bytes(part, "big") for part in _ssh_strings(signature))
+        _curve, point = _ssh_strings(key.blob)[1:]
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        public.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+    finally:
+        agent.disconnect()
+        logout(session, sock)
+
+
+@needs_libssh2_1_11
+def test_agent_sign_refuses_bad_arguments_and_a_disconnected_agent(sshd, signing_agent):
+    session, sock, agent, keys = _signing_identities(sshd, signing_agent)
+    try:
+        key = keys[b"ssh-ed25519"]
+        with pytest.raises(TypeError, match="pkey"):
+            agent.sign(b"not a key", b"data")
+        with pytest.raises(TypeError, match="data"):
+            agent.sign(key, 42)
+        with pytest.raises(exceptions.AgentError, match="not listed"):
+            agent.sign(PublicKey(), b"data")
+        agent.disconnect()
+        with pytest.raises(exceptions.AgentError, match="not connected"):
+            agent.sign(key, b"data")
+    finally:
+        logout(session, sock)
+    with pytest.raises(exceptions.SocketDisconnectError):
+        agent.sign(key, b"data")
+
+
+@only_libssh2_1_10
+def test_agent_sign_needs_1_11(sshd, signing_agent):
+    session, sock, agent, keys = _signing_identities(sshd, signing_agent)
+    try:
+        with pytest.raises(NotImplementedError, match=r"Agent\.sign.*1\.11\.0"):
+            agent.sign(keys[b"ssh-ed25519"], b"data")
+    finally:
+        agent.disconnect()
+        logout(session, sock)

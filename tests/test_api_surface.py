@@ -85,7 +85,8 @@ def test_no_stray_public_names_leak_from_imports(name):
              and attr not in SSH2_PYTHON_REEXPORTS.get(name, ())
              and attr not in {"ENCODING", "Any", "List", "Optional", "Tuple", "Union",
                               "Callable", "Sequence", "StrOrBytes", "KbdCallback",
-                              "SignCallback", "ChannelError", "KnownHostError",
+                              "SignCallback", "IgnoreCallback", "DebugCallback",
+                              "DisconnectCallback", "ChannelError", "KnownHostError",
                               "PublicKeyInitError", "SessionHostKeyError",
                               "BULK_TRANSFER_SIZE", "DEFAULT_READ_SIZE", "Dict",
                               "NoReturn", "Iterator", "SFTPAttributes", "SFTPHandle",

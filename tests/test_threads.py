@@ -93,6 +93,7 @@ UNDECORATED = {
     ("Channel", "write_ex"): "takes the lock inline",
     ("Session", "get_blocking"): "reads one field",
     ("Session", "get_timeout"): "reads one field",
+    ("Session", "get_read_timeout"): "reads one field",
     ("Session", "userauth_authenticated"): "reads one field",
     ("Channel", "get_exit_status"): "reads one field",
     # No session: a throwaway session of its own.

@@ -103,7 +103,7 @@ class SessionRecord(_Owner):
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
                  "_sock", "_fd", "_restore_blocking", "_local", "_pid", "lock", "owners",
-                 "__weakref__")
+                 "callback_error", "__weakref__")
 
     def __init__(self, ptr: Optional["CData"], *, keepalive: object = None) -> None:
         super().__init__(frees=ptr is not None)
@@ -128,6 +128,9 @@ class SessionRecord(_Owner):
         # names the thread that has each half-done operation (see _threads).
         self.lock = new_lock()
         self.owners: Dict[str, int] = {}
+        # What a Python callback raised inside libssh2, waiting to be raised
+        # (session._CallbackState.keep_error); every serialised call checks it.
+        self.callback_error: Optional[BaseException] = None
         if ptr is not None:
             _records_of_this_process.add(self)
 
@@ -177,6 +180,16 @@ class SessionRecord(_Owner):
     def raise_unusable(self) -> NoReturn:
         cls, text = self.why_unusable
         raise cls(text)
+
+    def raise_callback_error(self, context: Optional[BaseException] = None) -> None:
+        """Raise (once) what a callback raised, if anything is waiting; ``context``
+        is the libssh2 error the failing call would have raised, kept as its
+        ``__context__``."""
+        error, self.callback_error = self.callback_error, None
+        if error is not None:
+            if context is not None and error.__context__ is None:
+                error.__context__ = context
+            raise error
 
     def mark_inherited(self) -> None:
         """In a forked child: the session is the parent's; never use or free it here."""

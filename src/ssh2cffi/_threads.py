@@ -82,6 +82,8 @@ _ACQUIRE = """
     else:
         lock.acquire()
     try:
+        if rec.callback_error is not None:
+            rec.raise_callback_error()
 """
 # For ``live=True``: what Wrapper._live() checks, inlined (one Python call
 # fewer on the trivial calls; the method then uses ``self._ptr``).

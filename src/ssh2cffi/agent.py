@@ -10,10 +10,12 @@ import typing
 from typing import Any, List, Optional, Union
 
 from ._convert import StrOrBytes
+from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import error_as as _error_as
+from ._errors import needs_libssh2 as _needs_libssh2
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
@@ -33,6 +35,15 @@ _AGENT_PROTOCOL: int = _lib.LIBSSH2_ERROR_AGENT_PROTOCOL
 _NO_SOCKET_PATH: int = _lib.SSH2CFFI_AGENT_NO_SOCKET_PATH
 # An agent holds a socket and a few small strings.
 _AGENT_GC_SIZE = 1024
+
+
+def _key_type(blob: bytes) -> bytes:
+    """The key type a public key blob starts with (an SSH string: length, name)."""
+    if len(blob) >= 4:
+        length = int.from_bytes(blob[:4], "big")
+        if 0 < length <= len(blob) - 4:
+            return blob[4:4 + length]
+    raise AgentError("the agent listed a key blob with no key type")
 
 
 class Agent(_Wrapper):
@@ -223,6 +234,45 @@ class Agent(_Wrapper):
             return rc
         raise _error_as(AgentAuthenticationError, "Error authenticating user %s with provided "
                         "public key" % user.decode("utf-8", "replace"), rc, self._session._ptr)
+
+    @_serialised
+    def sign(self, pkey: _PublicKey, data: bytes) -> bytes:
+        """Have the agent sign ``data`` with its key ``pkey``: the signature blob.
+
+        The blob is what the agent returns inside its SSH signature (for
+        ed25519 the 64 raw signature bytes, for ECDSA the encoded ``r`` and
+        ``s``), made with the key's own algorithm, the one its blob names
+        (``ssh-ed25519``, ``ecdsa-sha2-nistp256``, ``ssh-rsa``: SHA-1 for
+        RSA keys; libssh2 1.11.1 copies the requested algorithm name with the
+        key type's length, so asking it for ``rsa-sha2-*`` is not safe).
+        The agent must be connected.  Raises ``AgentError`` when the agent
+        refuses or fails.  An ssh2cffi addition; needs libssh2 >= 1.11.0
+        (older builds raise NotImplementedError).
+        """
+        if not _lib.SSH2CFFI_HAS_AGENT_SIGN:
+            raise _needs_libssh2("Agent.sign", "1.11.0")
+        if not isinstance(pkey, _PublicKey):
+            raise TypeError("pkey must be a PublicKey, not %s" % type(pkey).__name__)
+        if pkey._blob is None:
+            raise AgentError("this PublicKey was not listed by an agent")
+        payload = _to_bytes(data, "data")
+        ptr = self._live()
+        if not self._connected:
+            raise AgentError("the agent is not connected, call connect() first")
+        identity = self._identity(pkey)
+        method = _key_type(pkey._blob)
+        signature = _ffi.new("unsigned char **")
+        length = _ffi.new("size_t *")
+        session_ptr = self._session._ptr
+        rc = _lib.libssh2_agent_sign(ptr, identity, signature, length, payload, len(payload),
+                                     method, len(method))
+        if rc != 0:
+            raise _error_as(AgentError, "the agent could not sign with %r" % (pkey,), rc,
+                            session_ptr)
+        try:
+            return bytes(_ffi.buffer(signature[0], length[0]))
+        finally:
+            _lib.libssh2_free(session_ptr, signature[0])
 
     @_serialised
     def get_identity_path(self) -> Optional[bytes]:

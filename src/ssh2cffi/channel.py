@@ -5,7 +5,7 @@ Return conventions are ssh2-python's: reads return ``(rc, bytes)``, writes
 so non-blocking callers can poll; every other negative code raises.
 """
 import typing
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, NoReturn, Optional, Tuple
 
 from . import exceptions
 from ._buffers import caller_buffer as _caller_buffer
@@ -15,7 +15,7 @@ from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
 from ._errors import EAGAIN as _EAGAIN
 from ._errors import needs_libssh2 as _needs_libssh2
-from ._errors import raise_error as _raise_error
+from ._errors import make_error as _make_error
 from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
 from ._libssh2 import lib as _lib
@@ -108,8 +108,15 @@ class Channel(_Wrapper):
 
     def _check(self, rc: int) -> int:
         if rc < 0 and rc != _EAGAIN:
-            _raise_error(rc, self._rec.ptr)
+            self._fail(rc)
         return rc
+
+    def _fail(self, rc: int) -> NoReturn:
+        """Raise libssh2's error ``rc``, or first what a session message callback
+        raised while libssh2 read packets (the server's disconnect, usually)."""
+        error = _make_error(rc, session_ptr=self._rec.ptr)
+        self._rec.raise_callback_error(error)
+        raise error
 
     def __enter__(self) -> "Channel":
         return self
@@ -251,6 +258,8 @@ class Channel(_Wrapper):
         try:
             if not rec.usable:
                 rec.raise_unusable()
+            if rec.callback_error is not None:
+                rec.raise_callback_error()
             try:
                 small_enough = 0 < size <= self._bufsize
             except TypeError:
@@ -271,7 +280,7 @@ class Channel(_Wrapper):
                 return _EAGAIN_RESULT
             if rc == 0:
                 return _EOF_RESULT
-            _raise_error(rc, rec.ptr)
+            self._fail(rc)
         finally:
             lock.release()
 
@@ -298,7 +307,7 @@ class Channel(_Wrapper):
             return rc, rc
         if rc == _EAGAIN:
             return _EAGAIN_INTO_RESULT
-        _raise_error(rc, self._rec.ptr)
+        self._fail(rc)
 
     @_serialised_live
     def eof(self) -> bool:
@@ -336,6 +345,8 @@ class Channel(_Wrapper):
         try:
             if not rec.usable:
                 rec.raise_unusable()
+            if rec.callback_error is not None:
+                rec.raise_callback_error()
             data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
             written = self._written
             try:
@@ -344,7 +355,7 @@ class Channel(_Wrapper):
                 rc = _write_all(self._ptr, _to_cint(stream_id, "stream_id"), data, len(data),
                                 written)
             if rc < 0 and rc != _EAGAIN:
-                _raise_error(rc, rec.ptr)
+                self._fail(rc)
             return rc, written[0]
         finally:
             lock.release()

@@ -10,11 +10,10 @@ from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
 from ._convert import to_str as _to_str
 from ._errors import EAGAIN as _EAGAIN
-from ._errors import check as _check_rc
 from ._errors import error_as as _error_as
 from ._errors import needs_libssh2 as _needs_libssh2
 from ._errors import running_libssh2_version as _running_libssh2_version
-from ._errors import raise_error as _raise_error
+from ._errors import make_error as _make_error
 from ._errors import session_message_bytes as _session_message_bytes
 from ._ints import to_cint as _to_cint
 from ._libssh2 import ffi as _ffi
@@ -127,30 +126,56 @@ _SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
 KbdCallback = Callable[[bytes, bytes, List[str]], Sequence[StrOrBytes]]
 SignCallback = Callable[[bytes], bytes]
 _X11Callback = Callable[[_Channel, str, int], Any]
+IgnoreCallback = Callable[[bytes], Any]
+DebugCallback = Callable[[bool, str, str], Any]
+DisconnectCallback = Callable[[int, str, str], Any]
 
 
 class _CallbackState:
     """What libssh2's callbacks reach through the session's abstract pointer.
 
-    An exception raised inside a callback cannot cross C; it is stored here
-    and re-raised once the libssh2 call returns.
+    An exception raised inside a callback cannot cross C: ``keep_error``
+    stores it in the session's record, and the session raises it (see
+    ``SessionRecord.raise_callback_error``).
     """
 
-    __slots__ = ("kbd_callback", "sign_callback", "error", "x11_callback", "session")
+    __slots__ = ("kbd_callback", "sign_callback", "x11_callback", "session",
+                 "ignore_callback", "debug_callback", "disconnect_callback")
 
     def __init__(self) -> None:
         self.kbd_callback: Optional[KbdCallback] = None
         self.sign_callback: Optional[SignCallback] = None
-        self.error: Optional[BaseException] = None
         self.x11_callback: Optional[_X11Callback] = None
-        # The Session, weakly: trace lines and X11 channels name it.  Once it
-        # is gone (its pointer is being freed), they are dropped.
+        self.ignore_callback: Optional[IgnoreCallback] = None
+        self.debug_callback: Optional[DebugCallback] = None
+        self.disconnect_callback: Optional[DisconnectCallback] = None
+        # The Session, weakly: callbacks reach its record through it, trace
+        # lines and X11 channels name it.  Once it is gone (its pointer is
+        # being freed), messages and X11 channels are dropped.
         self.session: Callable[[], Optional["Session"]] = lambda: None
 
-    def reraise(self) -> None:
-        error, self.error = self.error, None
-        if error is not None:
-            raise error
+    def failed(self) -> bool:
+        """True while an exception a callback raised waits to be raised."""
+        owner = self.session()
+        return owner is not None and owner._rec.callback_error is not None
+
+    def keep_error(self, exc: BaseException, what: str = "") -> None:
+        """Store what a callback raised, for the session to raise.
+
+        The authentication callbacks run inside the call that raises it.
+        Message callbacks (``what`` names them) run inside whatever libssh2
+        call reads the packet, often a read on a channel whose own result
+        must not be lost: theirs are also logged, and raised by the next call
+        on the session or one of its objects.  The first one is kept.
+        """
+        if what:
+            try:
+                _logger.error("the %s callback raised %r", what, exc)
+            except BaseException:
+                pass
+        owner = self.session()
+        if owner is not None and owner._rec.callback_error is None:
+            owner._rec.callback_error = exc
 
 
 def _unpack(ptr: Any, length: int) -> bytes:
@@ -162,7 +187,7 @@ def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
                               instruction_len: int, num_prompts: int,
                               prompts: Any, responses: Any, abstract: Any) -> None:
     state = _ffi.from_handle(abstract[0])
-    if state.error is not None or state.kbd_callback is None:
+    if state.kbd_callback is None or state.failed():
         return  # answered nothing: the server rejects the attempt
     try:
         length = _ffi.new("size_t *")
@@ -182,7 +207,7 @@ def _ssh2cffi_kbdint_response(name: Any, name_len: int, instruction: Any,
                 raise MemoryError("keyboard-interactive answer")
             _lib.ssh2cffi_kbdint_respond(responses, index, copy, len(data))
     except BaseException as exc:  # re-raised by the caller once C returns
-        state.error = exc
+        state.keep_error(exc)
 
 
 @_ffi.def_extern()  # type: ignore[untyped-decorator]
@@ -200,7 +225,7 @@ def _ssh2cffi_sign(session: Any, sig: Any, sig_len: Any, data: Any,
         sig_len[0] = len(signature)
         return 0
     except BaseException as exc:
-        state.error = exc
+        state.keep_error(exc)
         return -1
 
 
@@ -235,6 +260,65 @@ def _ssh2cffi_x11(session: Any, channel: Any, shost: Any, sport: int, abstract: 
             _logger.exception("the X11 callback raised")
         except BaseException:
             pass
+
+
+def _text(ptr: Any, length: int) -> str:
+    return _unpack(ptr, length).decode("utf-8", "replace")
+
+
+def _ssh_string(payload: bytes) -> bytes:
+    """The data of an SSH string (uint32 length, then the bytes): libssh2 hands
+    SSH_MSG_IGNORE's payload over still encoded.  Anything shorter than its
+    length says is returned as it is."""
+    if len(payload) >= 4:
+        length = int.from_bytes(payload[:4], "big")
+        if length <= len(payload) - 4:
+            return payload[4:4 + length]
+    return payload
+
+
+def _message_callback_target(abstract: Any, name: str) -> Tuple[Any, Any]:
+    """The callback state and its callable ``name``, or (state, None) once the Session is gone."""
+    state = _ffi.from_handle(abstract[0])
+    if state.session() is None:
+        return state, None
+    return state, getattr(state, name)
+
+
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_ignore(session: Any, data: Any, length: int, abstract: Any) -> None:
+    state, callback = _message_callback_target(abstract, "ignore_callback")
+    if callback is None:
+        return
+    try:
+        callback(_ssh_string(_unpack(data, length)))
+    except BaseException as exc:  # nothing may cross into C
+        state.keep_error(exc, "ignore")
+
+
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_debug(session: Any, always_display: int, message: Any, message_len: int,
+                    language: Any, language_len: int, abstract: Any) -> None:
+    state, callback = _message_callback_target(abstract, "debug_callback")
+    if callback is None:
+        return
+    try:
+        callback(bool(always_display), _text(message, message_len),
+                 _text(language, language_len))
+    except BaseException as exc:
+        state.keep_error(exc, "debug")
+
+
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_disconnect(session: Any, reason: int, message: Any, message_len: int,
+                         language: Any, language_len: int, abstract: Any) -> None:
+    state, callback = _message_callback_target(abstract, "disconnect_callback")
+    if callback is None:
+        return
+    try:
+        callback(int(reason), _text(message, message_len), _text(language, language_len))
+    except BaseException as exc:
+        state.keep_error(exc, "disconnect")
 
 
 def _socket_fd(sock: Any) -> int:
@@ -310,15 +394,18 @@ class Session(_SessionBase):
 
     # -- helpers --------------------------------------------------------------
     def _check(self, rc: int) -> int:
-        """handle_error_codes, after re-raising what a Python callback raised."""
-        self._callbacks.reraise()
+        """handle_error_codes; a failed call raises first what a Python callback
+        raised during it, with libssh2's error as its context (a call that
+        succeeded returns, and the next call raises it: see _threads)."""
         if rc < 0 and rc != _EAGAIN:
-            _raise_error(rc, self._ptr)
+            error = _make_error(rc, session_ptr=self._ptr)
+            self._rec.raise_callback_error(error)
+            raise error
         return rc
 
     def _null_result(self) -> int:
         """ssh2-python's result when libssh2 returned NULL: _EAGAIN, or an exception."""
-        return _check_rc(_lib.libssh2_session_last_errno(self._ptr), self._ptr)
+        return self._check(_lib.libssh2_session_last_errno(self._ptr))
 
     def __enter__(self) -> "Session":
         return self
@@ -1035,4 +1122,74 @@ class Session(_SessionBase):
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")
         self._callbacks.x11_callback = callback
-        _lib.ssh2cffi_set_x11_callback(self._ptr, callback is not None)
+        _lib.ssh2cffi_set_callback(self._ptr, _lib.SSH2CFFI_CALLBACK_X11, callback is not None)
+
+    def _set_message_callback(self, cbtype: int, name: str, callback: Any) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable or None")
+        setattr(self._callbacks, name, callback)
+        _lib.ssh2cffi_set_callback(self._ptr, cbtype, callback is not None)
+
+    @_serialised
+    def set_ignore_callback(self, callback: Optional[IgnoreCallback]) -> None:
+        """Call ``callback(data: bytes)`` for each SSH_MSG_IGNORE the server sends.
+
+        Message callbacks run inside whatever libssh2 call reads the
+        server's packet (often a ``read()`` on a channel) and must not call
+        into this session.  An exception one raises is logged to the
+        ``"ssh2cffi"`` logger and re-raised by the session's next call (or by
+        the call on one of its channels that fails next).  ``None`` removes
+        the callback.  An ssh2cffi addition; any libssh2.
+        """
+        self._set_message_callback(_lib.SSH2CFFI_CALLBACK_IGNORE, "ignore_callback", callback)
+
+    @_serialised
+    def set_debug_callback(self, callback: Optional[DebugCallback]) -> None:
+        """Call ``callback(always_display: bool, message: str, language: str)`` for
+        each SSH_MSG_DEBUG the server sends (sshd sends some after authentication,
+        e.g. the options of the authorized key).
+
+        Same rules as ``set_ignore_callback``.  An ssh2cffi addition; any libssh2.
+        """
+        self._set_message_callback(_lib.SSH2CFFI_CALLBACK_DEBUG, "debug_callback", callback)
+
+    @_serialised
+    def set_disconnect_callback(self, callback: Optional[DisconnectCallback]) -> None:
+        """Call ``callback(reason: int, description: str, language: str)`` when the
+        server sends SSH_MSG_DISCONNECT: its reason code (``SSH_DISCONNECT_*`` of
+        RFC 4253 section 11.1, e.g. 2 for a protocol error, 11 "by application")
+        and its description, e.g. sshd's "Too many authentication failures".
+
+        The call that read the message then raises ``SocketDisconnectError``
+        as before.  Same rules as ``set_ignore_callback``.  An ssh2cffi
+        addition; any libssh2.
+        """
+        self._set_message_callback(_lib.SSH2CFFI_CALLBACK_DISCONNECT, "disconnect_callback",
+                                   callback)
+
+    @_serialised
+    def set_read_timeout(self, seconds: int) -> None:
+        """How long libssh2 waits for an expected packet, in seconds (default 60).
+
+        This is libssh2's own limit, separate from ``set_timeout``: a reply
+        that takes longer (a slow SFTP listing, a keyboard-interactive prompt
+        a person answers) raises ``Timeout`` when it passes, even on a
+        session with no ``set_timeout``.  0 restores the default.  An
+        ssh2cffi addition; needs libssh2 >= 1.11.0 (older builds raise
+        NotImplementedError).
+        """
+        if not _lib.SSH2CFFI_HAS_READ_TIMEOUT:
+            raise _needs_libssh2("Session.set_read_timeout", "1.11.0")
+        value = _to_cint(seconds, "seconds", "long")
+        if value < 0:
+            raise ValueError("seconds must be >= 0, not %d" % value)
+        _lib.libssh2_session_set_read_timeout(self._ptr, value)
+
+    def get_read_timeout(self) -> int:
+        """The packet read timeout in seconds (see ``set_read_timeout``).
+
+        An ssh2cffi addition; needs libssh2 >= 1.11.0.
+        """
+        if not _lib.SSH2CFFI_HAS_READ_TIMEOUT:
+            raise _needs_libssh2("Session.get_read_timeout", "1.11.0")
+        return int(_lib.libssh2_session_get_read_timeout(self._ptr))
