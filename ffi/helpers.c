@@ -102,17 +102,36 @@ static void _ssh2cffi_debug(LIBSSH2_SESSION *, int, const char *, int,
                             const char *, int, void **);
 static void _ssh2cffi_disconnect(LIBSSH2_SESSION *, int, const char *, int,
                                  const char *, int, void **);
+static void _ssh2cffi_authagent(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *,
+                                void **);
+static ssize_t _ssh2cffi_transport_send(libssh2_socket_t, const void *,
+                                        size_t, int, void **);
+static ssize_t _ssh2cffi_transport_recv(libssh2_socket_t, void *, size_t,
+                                        int, void **);
 
 #define SSH2CFFI_CALLBACK_X11 LIBSSH2_CALLBACK_X11
 #define SSH2CFFI_CALLBACK_IGNORE LIBSSH2_CALLBACK_IGNORE
 #define SSH2CFFI_CALLBACK_DEBUG LIBSSH2_CALLBACK_DEBUG
 #define SSH2CFFI_CALLBACK_DISCONNECT LIBSSH2_CALLBACK_DISCONNECT
+#define SSH2CFFI_CALLBACK_SEND LIBSSH2_CALLBACK_SEND
+#define SSH2CFFI_CALLBACK_RECV LIBSSH2_CALLBACK_RECV
+/* LIBSSH2_CALLBACK_AUTHAGENT: libssh2 >= 1.11.0 (7 there; older libraries
+   refuse the forwarded agent channel themselves and have no such type). */
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH2CFFI_HAS_AUTHAGENT_CALLBACK 1
+#define SSH2CFFI_CALLBACK_AUTHAGENT LIBSSH2_CALLBACK_AUTHAGENT
+#else
+#define SSH2CFFI_HAS_AUTHAGENT_CALLBACK 0
+#define SSH2CFFI_CALLBACK_AUTHAGENT 7
+#endif
 
 /* Install (enable != 0) or remove the session callback of type cbtype, one
    of the SSH2CFFI_CALLBACK_* above, each bound to its extern "Python"
    function.  libssh2 1.11 deprecated libssh2_session_callback_set() for the
    typed libssh2_session_callback_set2().  Returns 0, or -1 for a cbtype
-   this function does not know. */
+   this function does not know (or AUTHAGENT on libssh2 < 1.11.0).
+   SEND and RECV replace libssh2's socket I/O and cannot be removed
+   (libssh2 would call a NULL function): enable must be 1 for them. */
 static int ssh2cffi_set_callback(LIBSSH2_SESSION *session, int cbtype,
                                  int enable)
 {
@@ -129,6 +148,21 @@ static int ssh2cffi_set_callback(LIBSSH2_SESSION *session, int cbtype,
         break;
     case SSH2CFFI_CALLBACK_DISCONNECT:
         callback = (void (*)(void))_ssh2cffi_disconnect;
+        break;
+    case SSH2CFFI_CALLBACK_AUTHAGENT:
+        if(!SSH2CFFI_HAS_AUTHAGENT_CALLBACK)
+            return -1;
+        callback = (void (*)(void))_ssh2cffi_authagent;
+        break;
+    case SSH2CFFI_CALLBACK_SEND:
+        if(!enable)
+            return -1;
+        callback = (void (*)(void))_ssh2cffi_transport_send;
+        break;
+    case SSH2CFFI_CALLBACK_RECV:
+        if(!enable)
+            return -1;
+        callback = (void (*)(void))_ssh2cffi_transport_recv;
         break;
     default:
         return -1;

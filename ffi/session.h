@@ -105,6 +105,10 @@ extern "Python" void _ssh2cffi_trace(LIBSSH2_SESSION *, void *, const char *,
 #define SSH2CFFI_CALLBACK_IGNORE ...
 #define SSH2CFFI_CALLBACK_DEBUG ...
 #define SSH2CFFI_CALLBACK_DISCONNECT ...
+#define SSH2CFFI_CALLBACK_SEND ...
+#define SSH2CFFI_CALLBACK_RECV ...
+#define SSH2CFFI_CALLBACK_AUTHAGENT ...
+#define SSH2CFFI_HAS_AUTHAGENT_CALLBACK ...
 int ssh2cffi_set_callback(LIBSSH2_SESSION *session, int cbtype, int enable);
 /* A forwarded X11 channel (after Channel.x11_req()). */
 extern "Python" void _ssh2cffi_x11(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *,
@@ -118,6 +122,17 @@ extern "Python" void _ssh2cffi_debug(LIBSSH2_SESSION *, int, const char *, int,
 /* SSH_MSG_DISCONNECT: reason code, description, language. */
 extern "Python" void _ssh2cffi_disconnect(LIBSSH2_SESSION *, int, const char *,
                                           int, const char *, int, void **);
+
+/* A forwarded agent channel (auth-agent@openssh.com), libssh2 >= 1.11.0. */
+extern "Python" void _ssh2cffi_authagent(LIBSSH2_SESSION *, LIBSSH2_CHANNEL *,
+                                         void **);
+/* The session's transport, when it is not a socket (a channel of another
+   session): libssh2's send()/recv() replacements.  They return the byte
+   count, or -errno (-EAGAIN: would block). */
+extern "Python" ssize_t _ssh2cffi_transport_send(libssh2_socket_t, const void *,
+                                                 size_t, int, void **);
+extern "Python" ssize_t _ssh2cffi_transport_recv(libssh2_socket_t, void *,
+                                                 size_t, int, void **);
 
 /* Packet read timeout in seconds (libssh2's default: 60): libssh2 >= 1.11.0;
    helpers.c has stand-ins for older ones (Python checks the flag). */

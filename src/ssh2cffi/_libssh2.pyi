@@ -212,11 +212,15 @@ class _Lib:
     LIBSSH2_TRACE_TRANS: int
     LIBSSH2_VERSION_NUM: int
     SSH2CFFI_AGENT_NO_SOCKET_PATH: int
+    SSH2CFFI_CALLBACK_AUTHAGENT: int
     SSH2CFFI_CALLBACK_DEBUG: int
     SSH2CFFI_CALLBACK_DISCONNECT: int
     SSH2CFFI_CALLBACK_IGNORE: int
+    SSH2CFFI_CALLBACK_RECV: int
+    SSH2CFFI_CALLBACK_SEND: int
     SSH2CFFI_CALLBACK_X11: int
     SSH2CFFI_HAS_AGENT_SIGN: int
+    SSH2CFFI_HAS_AUTHAGENT_CALLBACK: int
     SSH2CFFI_HAS_CHANNEL_SIGNAL: int
     SSH2CFFI_HAS_DIRECT_STREAMLOCAL: int
     SSH2CFFI_HAS_METHOD_SIGN_ALGO: int
@@ -228,12 +232,15 @@ class _Lib:
     SSH2CFFI_STAT_FIELDS: int
     SSH_DISCONNECT_BY_APPLICATION: int
     SSH_EXTENDED_DATA_STDERR: int
+    _ssh2cffi_authagent: CData
     _ssh2cffi_debug: CData
     _ssh2cffi_disconnect: CData
     _ssh2cffi_ignore: CData
     _ssh2cffi_kbdint_response: CData
     _ssh2cffi_sign: CData
     _ssh2cffi_trace: CData
+    _ssh2cffi_transport_recv: CData
+    _ssh2cffi_transport_send: CData
     _ssh2cffi_x11: CData
 
     def free(self, arg0: CData, /) -> None: ...
