@@ -1,6 +1,6 @@
 """Run one command over SSH and print its output and exit status.
 
-    python examples/exec_command.py --host server.example --user me uname -a
+    python examples/exec_command.py --host server.example --user me 'uname -a'
 
 Connection options default to the environment: SSH_HOST, SSH_PORT, SSH_USER,
 SSH_KEY (a private key file).

@@ -26,8 +26,8 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
                             capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     assert result.returncode == 0, result.stdout + result.stderr
-    for page in ("index", "install", "quickstart", "examples", "migration", "api",
-                 "benchmarks", "changelog"):
+    for page in ("index", "install", "quickstart", "examples", "migration", "certificates",
+                 "api", "benchmarks", "changelog"):
         assert (tmp_path / "html" / (page + ".html")).exists(), page
     api = (tmp_path / "html" / "api.html").read_text()
     # Spot checks that autodoc found the docstrings (not empty stubs).

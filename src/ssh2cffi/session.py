@@ -553,7 +553,9 @@ class Session(_SessionBase):
             AuthenticationError: the server refused the key.
             FileError: the key file cannot be read or decrypted (wrong
                 passphrase, unsupported format).
-            PublickeyUnverifiedError: the server could not verify the signature.
+            PublickeyUnverifiedError: the signature was not made or not
+                verified: libssh2 could not sign with the key (libssh2 1.10
+                with an ed25519 or RSA certificate), or the server refused it.
         """
         user = _to_bytes(username, "username")
         public = _ffi.NULL if publickey is None else _to_path(publickey, "publickey")
