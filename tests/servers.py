@@ -486,6 +486,12 @@ def _make_asyncssh_classes():
         def server_requested(self, listen_host: str, listen_port: int):
             return self._owner.port_forwarding
 
+        def connection_requested(self, dest_host: str, dest_port: int,
+                                 orig_host: str, orig_port: int) -> bool:
+            # direct-tcpip: asyncssh connects to the destination itself (the
+            # jump-host tests run sessions to sshd through this server)
+            return True
+
         # sessions
         def session_requested(self):
             owner = self._owner

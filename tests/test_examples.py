@@ -69,6 +69,18 @@ def test_nonblocking_exec(sshd):
     assert len(lines) == 4
 
 
+def test_jump_host(sshd):
+    """The same sshd serves as jump host and target: the target sees the
+    connection come from the jump host's direct-tcpip channel (a second
+    connection), not from this process's socket."""
+    result = run_example("jump_host.py", "echo via $SSH_CONNECTION", env=example_env(sshd))
+    first, status = result.stdout.splitlines()
+    assert status == "exit status: 0"
+    # SSH_CONNECTION: client address, client port, server address, server port
+    words = first.split()
+    assert words[0] == "via" and words[3:] == [sshd.host, str(sshd.port)]
+
+
 def test_sftp_read_write(sshd, remote_dir):
     result = run_example("sftp_read_write.py", "--remote-dir", remote_dir, env=example_env(sshd))
     path = remote_dir + "/ssh2cffi-example.txt"

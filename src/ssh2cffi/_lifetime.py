@@ -141,6 +141,18 @@ class SessionRecord(_Owner):
             os.set_blocking(fd, False)
             self._restore_blocking = True
 
+    def adopt_transport(self, channel: Any, fd: int) -> None:
+        """Before a handshake over ``channel`` (a channel of another session, whose
+        socket is ``fd``): keep the channel, and with it the outer session, alive
+        as long as this session.  The descriptor is the outer session's: it is
+        not made blocking again when this session is freed."""
+        self._sock, self._fd = channel, fd
+
+    @property
+    def fd(self) -> int:
+        """The descriptor libssh2 waits on for this session (-1 before a handshake)."""
+        return self._fd
+
     # -- children -------------------------------------------------------
     def child_finaliser(self, release: ChildRelease) -> "ChildFinaliser":
         """A destructor for a child's ffi.gc pointer; ``release`` frees the child in C."""

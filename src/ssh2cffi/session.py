@@ -4,6 +4,7 @@ import weakref as _weakref
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import exceptions
+from ._channel_transport import ChannelTransport as _ChannelTransport
 from ._convert import StrOrBytes
 from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
@@ -376,7 +377,7 @@ class Session(_SessionBase):
     libssh2 is called.
     """
 
-    __slots__ = ("_sock", "_callbacks", "_kbd_callback_ref", "__weakref__")
+    __slots__ = ("_sock", "_callbacks", "_kbd_callback_ref", "_transport", "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # ssh2-python ignores constructor arguments; so do we.
@@ -391,6 +392,8 @@ class Session(_SessionBase):
         self._adopt(rec, raw, rec.finaliser(), _SESSION_GC_SIZE)
         self._sock: Any = None
         self._kbd_callback_ref: Optional[KbdCallback] = None
+        # Set by handshake(channel): the outer channel this session runs over.
+        self._transport: Optional[_ChannelTransport] = None
 
     # -- helpers --------------------------------------------------------------
     def _check(self, rc: int) -> int:
@@ -417,7 +420,7 @@ class Session(_SessionBase):
     # -- connection -----------------------------------------------------------
     @property
     def sock(self) -> Any:
-        """The socket passed to ``handshake()``, or None before it."""
+        """The socket (or Channel) passed to ``handshake()``, or None before it."""
         return self._sock
 
     @property
@@ -431,6 +434,11 @@ class Session(_SessionBase):
         Args:
             sock: a connected TCP socket, as an int file descriptor or an
                 object with ``fileno()``; the session keeps a reference to it.
+                Or (an ssh2cffi addition) a :class:`~ssh2cffi.channel.Channel`
+                of another, authenticated session, typically
+                ``jump.direct_tcpip(host, 22)``: this session then runs over
+                that channel (a jump host), and keeps it alive.  See
+                :doc:`/jump-hosts`.
 
         Raises:
             TypeError: ``sock`` is None, has no ``fileno()``, or its
@@ -444,10 +452,36 @@ class Session(_SessionBase):
         """
         if sock is None:
             raise TypeError("sock must not be None")
+        if isinstance(sock, _Channel):
+            return self._handshake_over(sock)
         fd = _socket_fd(sock)
         ptr = self._live()
         self._sock = sock
         self._rec.adopt_socket(sock, fd)
+        return self._check(_lib.libssh2_session_handshake(ptr, fd))
+
+    def _handshake_over(self, channel: _Channel) -> int:
+        """handshake() over ``channel``, a channel of another session (see
+        _channel_transport for how the bytes move)."""
+        outer = channel.session
+        if outer is self:
+            raise ValueError("a session cannot run over one of its own channels")
+        channel._live()  # a closed channel, or one of a disconnected session, raises
+        # libssh2 waits on this descriptor when a blocking call must wait: the
+        # outer session's socket (at the bottom of a chain of jump hosts).
+        fd = outer._rec.fd
+        ptr = self._live()
+        transport = self._transport
+        if transport is None:  # the first call (a non-blocking one is repeated)
+            if self._sock is not None:
+                raise exceptions.BadUseError("this session's handshake was started on a socket")
+            transport = self._transport = _ChannelTransport(channel)
+            self._sock = channel
+            self._rec.adopt_transport(channel, fd)
+            _lib.ssh2cffi_set_callback(ptr, _lib.SSH2CFFI_CALLBACK_SEND, 1)
+            _lib.ssh2cffi_set_callback(ptr, _lib.SSH2CFFI_CALLBACK_RECV, 1)
+        elif transport.channel is not channel:
+            raise exceptions.BadUseError("this session runs over another channel")
         return self._check(_lib.libssh2_session_handshake(ptr, fd))
 
     @_operation("disconnect")
@@ -490,8 +524,16 @@ class Session(_SessionBase):
         return _lib.libssh2_session_get_timeout(self._ptr)
 
     def block_directions(self) -> int:
-        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on."""
-        return _block_directions(self._ptr)
+        """Bitmask of LIBSSH2_SESSION_BLOCK_INBOUND/OUTBOUND the last EAGAIN waited on.
+
+        For a session running over a channel (``handshake(channel)``): what to
+        wait for on the outer session's socket, or 0 when the outer session
+        already holds data for this session (call again without waiting).
+        """
+        transport = self._transport
+        if transport is None:
+            return _block_directions(self._ptr)
+        return transport.block_directions(_block_directions(self._ptr))
 
     @_serialised
     def flag(self, flag: FlagType, enabled: bool = True) -> None:
