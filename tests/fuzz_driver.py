@@ -164,6 +164,7 @@ class World:
             "required_version": 0, "pos": 0, "_socket": sock, "session": session,
             "mandatory": 0, "sock": None,
             "banner": "SSH-2.0-fuzz_1.0", "bitmask": 0, "width": 80, "height": 24,
+            "seconds": 60, "data": b"x",
         }
         self.by_method = {("SFTP", "path"): "nope", ("utils.find_eol", "buf"): b"ab\ncd",
                           ("KnownHost", "filename"): os.path.join(self.tmp, "known"),
@@ -172,7 +173,11 @@ class World:
                           ("PublicKeySystem", "attrs"): [],
                           ("SFTP.open_ex", "filename"): b"nope",
                           ("SFTP.rename_ex", "source_filename"): b"nope",
-                          ("SFTP.rename_ex", "dest_filename"): b"nope2"}
+                          ("SFTP.rename_ex", "dest_filename"): b"nope2",
+                          # message callbacks take other arguments than kbd-interactive's
+                          ("Session.set_ignore_callback", "callback"): lambda *args: None,
+                          ("Session.set_debug_callback", "callback"): lambda *args: None,
+                          ("Session.set_disconnect_callback", "callback"): lambda *args: None}
         self.group = group
         build = getattr(self, "_build_" + group)
         build()
