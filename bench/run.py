@@ -82,8 +82,18 @@ SAME_INTERPRETER = {"ssh2cffi CPython 3.11": ("ssh2-python CPython 3.11", "plain
                     "ssh2cffi PyPy 3.11": ("ssh2-python PyPy 3.11", "plain C, Debian 13"),
                     "ssh2cffi CPython 3.13": ("ssh2-python CPython 3.13", "plain C, Debian 13")}
 
+# Workload arguments filled in at run time: the sshd's port and the key file
+# (the jump-host workloads open a second session to the same sshd).
+PORT, KEY = "<port>", "<key>"
+
+
+class ViaJump(str):
+    """An OpenSSH sftp batch command to run through a jump host (``sftp -J``), the
+    same sshd serving as both hops."""
+
+
 # name -> (workload, args, python implementations, C anchor (mode, arg, BUF) or None,
-#          OpenSSH sftp command or None, higher is better)
+#          OpenSSH sftp command (a ViaJump for sftp -J) or None, higher is better)
 WORKLOADS = {
     "exec stream, 1 KiB reads": ("exec_stream", [BIG, 1024], ALL_PY, ("exec", BIG, 1024), None, True),
     "exec stream, 32 KiB reads": ("exec_stream", [BIG, 32768], ALL_PY, ("exec", BIG, 32768), None, True),
@@ -102,6 +112,12 @@ WORKLOADS = {
     "SFTP upload, 1 MiB writes": ("sftp_upload", [BIG, MiB], ALL_PY, ("upload", BIG, MiB), None, True),
     "SFTP.get bulk download": ("sftp_get", [BIG_FILE], BULK, None, "get %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
     "SFTP.put bulk upload": ("sftp_put", [BIG_FILE], BULK, None, "put %s /tmp/ssh2cffi-bench-o" % BIG_FILE, True),
+    "SFTP.get through a jump host": ("sftp_get_via_jump", [PORT, KEY, BIG_FILE], CFFI_ONLY, None,
+                                     ViaJump("get %s /tmp/ssh2cffi-bench-o" % BIG_FILE), True),
+    "SFTP download through a jump host, 2 MiB reads": (
+        "sftp_download_via_jump", [PORT, KEY, BIG_FILE, 2 * MiB], CFFI_ONLY, None, None, True),
+    "exec stream through a jump host, 256 KiB reads": (
+        "exec_stream_via_jump", [PORT, KEY, BIG, 262144], CFFI_ONLY, None, None, True),
     "binding overhead: non-blocking read() on idle channel": ("nb_read_overhead", [1000000], ALL_PY,
                                                                ("nbread", 1000000, 0), None, True),
     "trivial call: Session.block_directions()": ("block_directions", [5000000], SSH2_API,
@@ -123,6 +139,8 @@ DEFAULT_CIPHER_WORKLOADS = ["exec stream, 256 KiB reads", "SFTP download, 2 MiB 
 def run_python(impl: str, workload: str, args: List, server: OpenSSHServer,
                cipher: Optional[str]) -> float:
     python, package, driver, prefix = PYTHON_IMPLS[impl]
+    filled = {PORT: server.port, KEY: server.key_paths["id_ed25519"]}
+    args = [filled.get(arg, arg) if isinstance(arg, str) else arg for arg in args]
     return run_workload(python, package, server, workload, args, driver=driver, prefix=prefix,
                         cipher=cipher, label=impl)["value"]
 
@@ -141,11 +159,20 @@ def run_c(binary: str, prefix: List[str], mode: str, arg, buf: int, server: Open
 
 
 def run_openssh(command: str, server: OpenSSHServer, cipher: Optional[str]) -> float:
-    cipher_args = ["-c", cipher] if cipher else []
+    # Options in a config file: with -J, ssh hands -F on to the jump connection,
+    # so both hops use the same key and cipher (-c would set the last hop's only).
+    config = os.path.join(server.dir, "bench_ssh_config")
+    with open(config, "w") as f:
+        f.write("Host *\n  IdentityFile %s\n  StrictHostKeyChecking no\n"
+                "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n%s"
+                % (server.key_paths["id_ed25519"], "  Ciphers %s\n" % cipher if cipher else ""))
+    # ssh refuses a jump host spelled like the target ("jumphost loop"): the
+    # same sshd, through another of its loopback addresses
+    jump = (["-J", "root@%s:%d" % (server.addresses[-1], server.port)]
+            if isinstance(command, ViaJump) else [])
     start = time.perf_counter()
-    subprocess.run(["sftp", "-q", "-P", str(server.port), "-i", server.key_paths["id_ed25519"],
-                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
-                   + cipher_args + ["-b", "-", "root@127.0.0.1"], input=command.encode(),
+    subprocess.run(["sftp", "-q", "-F", config, "-P", str(server.port)] + jump
+                   + ["-b", "-", "root@127.0.0.1"], input=command.encode(),
                    check=True, capture_output=True, timeout=600)
     return os.path.getsize(BIG_FILE) / (time.perf_counter() - start) / 1e6
 

@@ -117,6 +117,35 @@ def sftp_put(pkg, session, path):
     return sent / elapsed / 1e6, "MB/s"
 
 
+def _through_jump_host(pkg, session, port, key):
+    """A second session to the same sshd, running over ``session`` (the jump host)
+    through a direct-tcpip channel: Session.handshake(channel), an ssh2cffi addition."""
+    session_mod = importlib.import_module(pkg + ".session")
+    channel = session.direct_tcpip("127.0.0.1", port)
+    inner = session_mod.Session()
+    cipher = session.methods(session_mod.LIBSSH2_METHOD_CRYPT_SC)
+    inner.method_pref(session_mod.LIBSSH2_METHOD_CRYPT_CS, cipher)
+    inner.method_pref(session_mod.LIBSSH2_METHOD_CRYPT_SC, cipher)
+    inner.handshake(channel)
+    inner.userauth_publickey_fromfile("root", key)
+    return inner
+
+
+def sftp_get_via_jump(pkg, session, port, key, path):
+    """SFTP.get of ``path`` by a session that runs over ``session``'s channel."""
+    return sftp_get(pkg, _through_jump_host(pkg, session, port, key), path)
+
+
+def sftp_download_via_jump(pkg, session, port, key, path, read_size):
+    """sftp_download (read() of read_size) by a session over ``session``'s channel."""
+    return sftp_download(pkg, _through_jump_host(pkg, session, port, key), path, read_size)
+
+
+def exec_stream_via_jump(pkg, session, port, key, size, read_size):
+    """exec_stream by a session over ``session``'s channel."""
+    return exec_stream(pkg, _through_jump_host(pkg, session, port, key), size, read_size)
+
+
 def nb_read_overhead(pkg, session, calls):
     """Non-blocking read() on an idle channel: every call returns EAGAIN."""
     channel = session.open_session()
