@@ -350,54 +350,77 @@ static ssize_t ssh2cffi_sftp_write_all(LIBSSH2_SFTP_HANDLE *handle,
 
 #define SSH2CFFI_LOCAL_IO_ERROR (-1000)
 
-static long long ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd,
-                                        char *buffer, size_t buffer_size,
-                                        int *local_errno)
-{
-    long long total = 0;
-    for(;;) {
-        ssize_t got = libssh2_sftp_read(handle, buffer, buffer_size);
-        if(got == 0)
-            return total;
-        if(got < 0)
-            return got;
-        for(ssize_t off = 0; off < got;) {
-            ssize_t put = write(fd, buffer + off, (size_t)(got - off));
-            if(put < 0) {
-                if(errno == EINTR)
-                    continue;
-                *local_errno = errno;
-                return SSH2CFFI_LOCAL_IO_ERROR;
-            }
-            off += put;
-        }
-        total += got;
-    }
-}
+/* Progress of a bulk copy between an SFTP handle and a local descriptor,
+   kept by the caller so that a copy on a non-blocking session resumes where
+   LIBSSH2_ERROR_EAGAIN stopped it (declared in helpers.h). */
+struct ssh2cffi_copy_state {
+    long long copied;
+    size_t pending_offset;
+    size_t pending_length;
+    int local_errno;
+};
 
-static long long ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
-                                      char *buffer, size_t buffer_size,
-                                      int *local_errno)
+static int ssh2cffi_write_fd(int fd, const char *data, size_t length,
+                             int *local_errno)
 {
-    long long total = 0;
-    for(;;) {
-        ssize_t got = read(fd, buffer, buffer_size);
-        if(got < 0) {
+    size_t off = 0;
+    while(off < length) {
+        ssize_t put = write(fd, data + off, length - off);
+        if(put < 0) {
             if(errno == EINTR)
                 continue;
             *local_errno = errno;
             return SSH2CFFI_LOCAL_IO_ERROR;
         }
-        if(got == 0)
-            return total;
-        for(ssize_t off = 0; off < got;) {
-            ssize_t sent = libssh2_sftp_write(handle, buffer + off,
-                                              (size_t)(got - off));
-            if(sent < 0)
-                return sent;
-            off += sent;
+        off += (size_t)put;
+    }
+    return 0;
+}
+
+static int ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                                  char *buffer, size_t buffer_size,
+                                  struct ssh2cffi_copy_state *state)
+{
+    for(;;) {
+        ssize_t got = libssh2_sftp_read(handle, buffer, buffer_size);
+        if(got <= 0)
+            return (int)got;  /* 0: end of file; EAGAIN: nothing is half done */
+        if(ssh2cffi_write_fd(fd, buffer, (size_t)got, &state->local_errno))
+            return SSH2CFFI_LOCAL_IO_ERROR;
+        state->copied += got;
+    }
+}
+
+static int ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
+                                char *buffer, size_t buffer_size,
+                                struct ssh2cffi_copy_state *state)
+{
+    for(;;) {
+        if(state->pending_length == 0) {
+            ssize_t got = read(fd, buffer, buffer_size);
+            if(got < 0) {
+                if(errno == EINTR)
+                    continue;
+                state->local_errno = errno;
+                return SSH2CFFI_LOCAL_IO_ERROR;
+            }
+            if(got == 0)
+                return 0;
+            state->pending_offset = 0;
+            state->pending_length = (size_t)got;
         }
-        total += got;
+        while(state->pending_length > 0) {
+            /* after EAGAIN libssh2 wants the same data again: it stays in
+               buffer until libssh2 has taken it */
+            ssize_t sent = libssh2_sftp_write(handle,
+                                              buffer + state->pending_offset,
+                                              state->pending_length);
+            if(sent < 0)
+                return (int)sent;
+            state->pending_offset += (size_t)sent;
+            state->pending_length -= (size_t)sent;
+            state->copied += sent;
+        }
     }
 }
 

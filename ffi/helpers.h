@@ -22,13 +22,20 @@ ssize_t ssh2cffi_sftp_write_all(LIBSSH2_SFTP_HANDLE *handle, const char *buf,
                                 size_t buflen, size_t *written);
 
 /* Bulk transfers between an SFTP handle and a local file descriptor, in C:
-   no Python per chunk.  Blocking sessions.  Return the byte count, or a
+   no Python per chunk.  Each returns 0 when the copy is complete, or a
    negative libssh2 error; SSH2CFFI_LOCAL_IO_ERROR means the local read/write
-   failed, with errno in *local_errno. */
+   failed, with errno in state->local_errno.  state->copied counts the bytes
+   copied.  On a non-blocking session LIBSSH2_ERROR_EAGAIN leaves the copy
+   resumable: call again with the same buffer and state (start with a zeroed
+   state).  The buffer holds data libssh2 has not taken yet between calls. */
 #define SSH2CFFI_LOCAL_IO_ERROR ...
-long long ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd,
-                                 char *buffer, size_t buffer_size,
-                                 int *local_errno);
-long long ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd,
-                               char *buffer, size_t buffer_size,
-                               int *local_errno);
+struct ssh2cffi_copy_state {
+    long long copied;
+    size_t pending_offset;
+    size_t pending_length;
+    int local_errno;
+};
+int ssh2cffi_sftp_download(LIBSSH2_SFTP_HANDLE *handle, int fd, char *buffer,
+                           size_t buffer_size, struct ssh2cffi_copy_state *state);
+int ssh2cffi_sftp_upload(LIBSSH2_SFTP_HANDLE *handle, int fd, char *buffer,
+                         size_t buffer_size, struct ssh2cffi_copy_state *state);

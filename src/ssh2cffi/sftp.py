@@ -495,12 +495,13 @@ class SFTP(_SFTPBase):
         if not self._rec.blocking:
             raise ValueError("SFTP.get()/put() need a blocking session")
         buffer = _new_read_buffer(buffer_size)
-        local_errno = _ffi.new("int *")
+        state = _ffi.new("struct ssh2cffi_copy_state *")
         handle = self.open(remote, flags, mode)
         assert isinstance(handle, SFTPHandle)
         with handle, open_local() as local:
-            total = copy(handle._live(), local.fileno(), buffer, buffer_size, local_errno)
-        if total == _lib.SSH2CFFI_LOCAL_IO_ERROR:
-            raise OSError(local_errno[0], os.strerror(local_errno[0]))
-        return self._check(int(total), remote)
+            rc = copy(handle._live(), local.fileno(), buffer, buffer_size, state)
+        if rc == _lib.SSH2CFFI_LOCAL_IO_ERROR:
+            raise OSError(state.local_errno, os.strerror(state.local_errno))
+        self._check(rc, remote)
+        return int(state.copied)
 
