@@ -81,6 +81,26 @@ def test_jump_host(sshd):
     assert words[0] == "via" and words[3:] == [sshd.host, str(sshd.port)]
 
 
+def test_aio_run(sshd):
+    result = run_example("aio_run.py", "echo async $((6 * 7))", "/etc/hostname",
+                         env=example_env(sshd, SSH_KNOWN_HOSTS="none"))
+    with open("/etc/hostname", "rb") as hostname:
+        size = len(hostname.read())
+    assert result.stdout.splitlines() == ["async 42", "exit status: 0",
+                                          "fetched /etc/hostname: %d bytes" % size]
+
+
+def test_aio_many_hosts(sshd):
+    hosts = ["%s:%d" % (address, sshd.port) for address in sshd.addresses[:4]]
+    result = run_example("aio_many_hosts.py", "echo $SSH_CONNECTION | cut -d' ' -f3",
+                         *hosts, "127.0.0.1:1", env=example_env(sshd, SSH_KNOWN_HOSTS="none"),
+                         check=False)
+    assert result.returncode == 1  # one host failed
+    lines = sorted(result.stdout.splitlines())
+    assert lines == sorted(["%s: %s" % (host, host.split(":")[0]) for host in hosts]
+                           + ["127.0.0.1:1: failed: ConnectionRefusedError"])
+
+
 def test_sftp_read_write(sshd, remote_dir):
     result = run_example("sftp_read_write.py", "--remote-dir", remote_dir, env=example_env(sshd))
     path = remote_dir + "/ssh2cffi-example.txt"

@@ -15,7 +15,8 @@ from ..knownhost import (LIBSSH2_KNOWNHOST_KEY_ECDSA_256, LIBSSH2_KNOWNHOST_KEY_
                          LIBSSH2_KNOWNHOST_TYPE_PLAIN)
 from ..session import (LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_HOSTKEY_TYPE_ECDSA_384,
                        LIBSSH2_HOSTKEY_TYPE_ECDSA_521, LIBSSH2_HOSTKEY_TYPE_ED25519,
-                       LIBSSH2_HOSTKEY_TYPE_RSA, Session)
+                       LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_METHOD_CRYPT_CS,
+                       LIBSSH2_METHOD_CRYPT_SC, Session)
 from ..sftp import SFTP as _SyncSFTP
 from ._io import SessionIO
 from .channel import Channel
@@ -271,7 +272,8 @@ async def connect(host: str, port: int = 22, *, username: Optional[str] = None,
                   passphrase: str = "", password: Optional[str] = None,
                   agent: Union[bool, str] = False,
                   known_hosts: Optional[str] = DEFAULT_KNOWN_HOSTS,
-                  connect_timeout: Optional[float] = 30.0) -> Connection:
+                  connect_timeout: Optional[float] = 30.0,
+                  ciphers: Optional[str] = None) -> Connection:
     """Connect, check the host key, authenticate: an authenticated :class:`Connection`.
 
     Authentication tries ``key_file``, ``key_data`` (a private key's file
@@ -285,13 +287,17 @@ async def connect(host: str, port: int = 22, *, username: Optional[str] = None,
     everything.
 
     ``connect_timeout`` bounds the whole of it (TCP, handshake, authentication):
-    ``asyncio.TimeoutError`` when it passes.
+    ``asyncio.TimeoutError`` when it passes.  ``ciphers``: libssh2's cipher
+    preference, both directions (``"aes128-ctr,aes256-ctr"``).
     """
     user = username if username is not None else _local_user()
     sock = await asyncio.wait_for(_open_socket(host, port), connect_timeout)
     io = None
     try:
         session = Session()
+        if ciphers is not None:
+            session.method_pref(LIBSSH2_METHOD_CRYPT_CS, ciphers)
+            session.method_pref(LIBSSH2_METHOD_CRYPT_SC, ciphers)
         io = SessionIO(session, sock)
 
         async def start() -> None:
