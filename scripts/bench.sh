@@ -4,7 +4,8 @@
 # 1.11.1), against ssh2-python 1.2.0.post1 from its wheels on CPython 3.11,
 # CPython 3.13 and PyPy 3.11 (each bundles libssh2 1.11.1), paramiko (CPython
 # and PyPy), plain C (bench/c/anchors.c) on each libssh2, and OpenSSH's sftp.
-# Writes bench/results/results.{json,md,rst,png}.
+# Writes bench/results/results.{json,md,rst,png}, then bench/aio.py's asyncio
+# comparison with asyncssh (bench/results/aio.{json,md}).
 # Extra arguments go to bench/run.py (--rounds N, --only NAME...).
 set -euo pipefail
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -54,4 +55,6 @@ if [ -f "$wheel_libssh2" ]; then
        "$wheel_libssh2" -Wl,--disable-new-dtags,-rpath,"$wheel_libs"
 fi
 "$REPO/scripts/debian13.sh" cc -O2 -Wall -o "$out-debian13" "$source" -lssh2
-exec "$REPO/.venv/cpython-1.11/bin/python" "$REPO/bench/run.py" "$@"
+"$REPO/.venv/cpython-1.11/bin/python" "$REPO/bench/run.py" "$@"
+# asyncio: ssh2cffi.aio against asyncssh (its own table: bench/results/aio.md)
+exec "$REPO/.venv/cpython-1.11/bin/python" "$REPO/bench/aio.py"
