@@ -22,7 +22,12 @@ from ..sftp_handle import SFTPHandle as _SyncHandle
 from ._io import CLOSE_IF_SENDING, SessionIO
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
-TRANSFER_BUFFER = 2 * 1024 * 1024  # as the blocking SFTP.get/put: libssh2 pipelines it
+# Bytes per libssh2 call of the copy loops: libssh2 keeps requests for all of
+# them in flight, so on a slow link the buffer bounds the throughput.  Uploads
+# gain up to 8 MiB (through 25 ms each way: 18 MB/s with 2 MiB, 27 with 8, 30
+# with 16); downloads do not (libssh2 reads ahead by itself).
+TRANSFER_BUFFER = 2 * 1024 * 1024
+UPLOAD_BUFFER = 8 * 1024 * 1024
 _MODES = {"r": LIBSSH2_FXF_READ,
           "w": LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
           "a": LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_APPEND,
@@ -73,21 +78,24 @@ class SFTP:
         """Download a whole file; returns the byte count."""
         handle = await self._open(remote_path, LIBSSH2_FXF_READ, 0)
         with open(local_path, "wb") as local:
-            return await self._copy(lib.ssh2cffi_sftp_download, handle, local, remote_path)
+            return await self._copy(lib.ssh2cffi_sftp_download, handle, local, remote_path,
+                                    TRANSFER_BUFFER)
 
     async def put(self, local_path: PathLike, remote_path: PathLike,
                   permissions: int = 0o644) -> int:
         """Upload a whole file (created or truncated); returns the byte count."""
         with open(local_path, "rb") as local:
             handle = await self._open(remote_path, _MODES["w"], permissions)
-            return await self._copy(lib.ssh2cffi_sftp_upload, handle, local, remote_path)
+            return await self._copy(lib.ssh2cffi_sftp_upload, handle, local, remote_path,
+                                    UPLOAD_BUFFER)
 
-    async def _copy(self, copy: Any, handle: _SyncHandle, local: Any, path: PathLike) -> int:
-        buffer = ffi.new("char[]", TRANSFER_BUFFER)
+    async def _copy(self, copy: Any, handle: _SyncHandle, local: Any, path: PathLike,
+                    size: int) -> int:
+        buffer = ffi.new("char[]", size)
         state = ffi.new("struct ssh2cffi_copy_state *")
         try:
-            rc = await self._call(copy, handle._live(), local.fileno(), buffer, TRANSFER_BUFFER,
-                                  state, on_cancel=CLOSE_IF_SENDING)
+            rc = await self._call(copy, handle._live(), local.fileno(), buffer, size, state,
+                                  on_cancel=CLOSE_IF_SENDING)
         except BaseException:
             if not self._io.closed:
                 self._io.spawn(self._call(handle.close))
