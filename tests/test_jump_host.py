@@ -242,19 +242,26 @@ def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_d
         outer.set_blocking(False)  # the outer session too: only the loop below waits
         tasks = {}
         expected = {}
-        for index, inner in enumerate(inners):
-            sftp = None
-            while sftp is None or sftp == LIBSSH2_ERROR_EAGAIN:
+        def sftp_session(inner):
+            sftp = inner.sftp_init()
+            while sftp == LIBSSH2_ERROR_EAGAIN:
+                select.select([sock], [], [], 1)
                 sftp = inner.sftp_init()
-                if sftp == LIBSSH2_ERROR_EAGAIN:
-                    select.select([sock], [], [], 1)
+            return sftp
+
+        for index, inner in enumerate(inners):
             source = os.path.join(remote_dir, "source-%d" % index)
             with open(source, "wb") as local:
                 local.write(pattern(10 + index, 8 * MIB))
             expected[("down", index)] = pattern(10 + index, 8 * MIB)
             expected[("up", index)] = pattern(20 + index, 8 * MIB)
-            tasks[("down", index)] = (inner, _download(None, sftp, source, 8 * MIB))
-            tasks[("up", index)] = (inner, _upload(sftp, os.path.join(remote_dir, "up-%d" % index),
+            # an SFTP session per transfer: libssh2 keeps one state per kind of
+            # request in an SFTP session, so two interleaved open() calls on one
+            # would mix up (the second call resumes the first one's request)
+            tasks[("down", index)] = (inner, _download(None, sftp_session(inner), source,
+                                                       8 * MIB))
+            tasks[("up", index)] = (inner, _upload(sftp_session(inner),
+                                                   os.path.join(remote_dir, "up-%d" % index),
                                                    expected[("up", index)]))
         results = {}
         deadline = time.monotonic() + NB_DEADLINE
