@@ -487,3 +487,28 @@ def test_socket_is_the_connections_own(sshd, known_hosts):
             assert threading.active_count() == before
             assert isinstance(conn.session.sock, socket.socket)
     asyncio.run(main())
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "timeout"), reason="asyncio.timeout() is Python >= 3.11")
+def test_asyncio_timeout_around_each_kind_of_await(run, sshd, known_hosts, remote_dir):
+    """asyncio.timeout() around a read, a command, an SFTP call and a connect: each
+    raises TimeoutError in time, and the connection is left usable or closed."""
+    async def main():
+        async with await aio.connect(**sshd_args(sshd, known_hosts)) as conn:
+            channel = await conn.exec("sleep 30")
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await channel.read()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await conn.run("sleep 30")
+            sftp = await conn.sftp()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0):
+                    await sftp.listdir(remote_dir)
+            if not conn.closed:
+                assert (await conn.run("echo alive")).stdout == b"alive\n"
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0):
+                await aio.connect(**sshd_args(sshd, known_hosts))
+    run(main())

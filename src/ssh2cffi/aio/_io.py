@@ -230,12 +230,13 @@ class SessionIO:
                 return  # the half-sent packet is out: the rest may stay undone
             await self._wait(None)
 
-    def spawn(self, coroutine: Any) -> None:
-        """Run ``coroutine`` in the background (a clean-up a cancelled caller left);
-        if it fails, the connection is closed."""
+    def spawn(self, work: Callable[[], Any]) -> None:
+        """Await ``work()`` in the background (a clean-up a cancelled caller left);
+        if it fails, the connection is closed.  (The coroutine is made only once
+        the task runs: a task cancelled before it starts leaves none unawaited.)"""
         async def guarded() -> None:
             try:
-                await coroutine
+                await work()
             except BaseException:
                 self.abort()
         task = self.loop.create_task(guarded())

@@ -187,6 +187,13 @@ class Channel:
     async def __aenter__(self) -> "Channel":
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.close()
+    async def __aexit__(self, exc_type: Any, *exc_info: Any) -> None:
+        if exc_type is None:
+            await self.close()
+        elif not self._closed and not self._io.closed:
+            # Leaving on an error or a cancellation (asyncio.timeout()): do not make
+            # the caller wait, since libssh2's close waits for the server's close,
+            # which a server may send only once the command exits.  It goes on in
+            # the background.
+            self._io.spawn(self.close)
 

@@ -78,7 +78,7 @@ class Connection:
     def _close_later(self, channel: Any) -> None:
         """Dispose of a channel that a cancelled open produced."""
         if isinstance(channel, _SyncChannel):
-            self._io.spawn(Channel(self._io, channel).close())
+            self._io.spawn(Channel(self._io, channel).close)
 
     async def open_session(self) -> Channel:
         """A new session channel (for ``execute``, a shell, a subsystem)."""

@@ -55,7 +55,7 @@ class SFTP:
     def _close_later(self, handle: Any) -> None:
         """Dispose of a handle a cancelled open() produced."""
         if isinstance(handle, _SyncHandle):
-            self._io.spawn(self._call(handle.close))
+            self._io.spawn(lambda: self._call(handle.close))
 
     async def _open(self, path: PathLike, flags: int, mode: int) -> _SyncHandle:
         handle = await self._call(self._sftp.open, _remote(path), flags, mode,
@@ -98,7 +98,7 @@ class SFTP:
                                   on_cancel=CLOSE_IF_SENDING)
         except BaseException:
             if not self._io.closed:
-                self._io.spawn(self._call(handle.close))
+                self._io.spawn(lambda: self._call(handle.close))
             raise
         await self._call(handle.close)
         if rc == lib.SSH2CFFI_LOCAL_IO_ERROR:
