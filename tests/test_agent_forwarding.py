@@ -22,13 +22,14 @@ import threading
 
 import pytest
 
-from helpers import (NB_DEADLINE, SSHAgent, login, logout, needs_libssh2_1_11,
+from helpers import (NB_DEADLINE, TIMEOUT_MS, SSHAgent, login, logout, needs_libssh2_1_11,
                      only_libssh2_1_10, read_channel, sshd_login)
 from servers import OpenSSHServer
 from ssh2cffi import exceptions
 from ssh2cffi.agent_forwarding import AgentForwarding
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
+from ssh2cffi.session import Session
 
 # ssh on the server: no host key checks, no prompts, no key files and no
 # config file of its own: the only identity it can offer is the agent's.
@@ -227,6 +228,33 @@ def test_second_hop_with_the_forwarded_key_on_a_non_blocking_session(hop2, agent
     forwarding = session.forward_agent(agent.socket)
     command = SSH_HOP % (hop2.port, sshd_login(hop2))
     assert run_nonblocking(session, forwarding, command) == (b"hop2\n", b"", 0)
+
+
+@needs_libssh2_1_11
+@pytest.mark.parametrize("blocking", [True, False], ids=["blocking", "non-blocking"])
+def test_forwarding_on_a_session_over_a_jump_host(sshd, hop2, agent, blocking):
+    # The inner session runs over outer.direct_tcpip(): the relay waits on the
+    # outer socket, as Session.block_directions() says.
+    outer, sock, _user = login("sshd", sshd)
+    inner = Session()
+    try:
+        inner.set_timeout(TIMEOUT_MS)
+        assert inner.handshake(outer.direct_tcpip(sshd.host, sshd.port)) == 0
+        assert inner.userauth_publickey_fromfile(sshd_login(sshd),
+                                                 sshd.key_paths["id_ed25519"]) == 0
+        forwarding = inner.forward_agent(agent.socket)
+        command = SSH_HOP % (hop2.port, sshd_login(hop2))
+        if blocking:
+            result = run_blocking(inner, command)
+        else:
+            result = run_nonblocking(inner, forwarding, command)
+        assert result == (b"hop2\n", b"", 0)
+        inner.set_blocking(True)
+        assert forwarding.close() == 0
+    finally:
+        inner.set_blocking(True)
+        inner.disconnect()
+        logout(outer, sock)
 
 
 @needs_libssh2_1_11

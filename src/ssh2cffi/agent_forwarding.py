@@ -81,6 +81,7 @@ if typing.TYPE_CHECKING:
 _logger = logging.getLogger("ssh2cffi")
 _R = TypeVar("_R")
 
+_INBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_INBOUND
 _OUTBOUND: int = _lib.LIBSSH2_SESSION_BLOCK_OUTBOUND
 _block_directions = _lib.libssh2_session_block_directions
 _read_ex = _lib.libssh2_channel_read_ex
@@ -569,12 +570,11 @@ class AgentForwarding(_Wrapper):
     def _poll(self, deadline: Optional[float]) -> bool:
         """Wait for the session socket and the agent sockets (see ``wait``); False at the deadline."""
         poller = select.poll()
-        sock = self._session.sock
-        if sock is not None:
-            events = _POLLIN
-            if _block_directions(self._rec.ptr) & _OUTBOUND:
-                events |= _POLLOUT
-            poller.register(sock, events)
+        events = self._session_events()
+        if events is None:
+            return True
+        if events:
+            poller.register(self._rec.fd, events)
         for conn in self._connections:
             if conn.sock is None:
                 continue
@@ -590,12 +590,36 @@ class AgentForwarding(_Wrapper):
         remaining = max(deadline - time.monotonic(), 0.0)
         return bool(poller.poll(remaining * 1000.0))
 
+    def _session_events(self) -> Optional[int]:
+        """The poll events to wait for on the session's descriptor (0: it has
+        none yet), or None when there is nothing to wait for: a session over
+        a channel whose outer session already holds its data (see
+        ``Session.block_directions``)."""
+        if self._rec.fd < 0:
+            return 0
+        session = self._session
+        directions = session.block_directions()
+        if directions == 0 and session._transport is not None:
+            return None
+        # Readable always: whatever arrives may be what the relay or the call waits for.
+        return _POLLIN | (_POLLOUT if directions & _OUTBOUND else 0)
+
     def _wait_session_writable(self) -> None:
-        """Wait until the session socket takes more data (the session timeout applies)."""
-        sock = self._session.sock
+        """Wait until the session's transport takes more data (the session timeout
+        applies): our own packet is half sent (``_finish_own``)."""
+        session = self._session
+        events = _POLLOUT
+        if session._transport is not None:
+            # over a channel: what the outer session waits for (a full window
+            # is a wait for input), nothing when it already holds data
+            directions = session.block_directions()
+            if directions == 0:
+                return
+            events = ((_POLLIN if directions & _INBOUND else 0)
+                      | (_POLLOUT if directions & _OUTBOUND else 0))
         timeout_ms = _lib.libssh2_session_get_timeout(self._rec.ptr)
         poller = select.poll()
-        poller.register(sock, _POLLOUT)
+        poller.register(self._rec.fd, events)
         if not poller.poll(timeout_ms if timeout_ms > 0 else None):
             raise self._timeout()
 
