@@ -99,8 +99,11 @@ def settle(forwarding):
 
 
 def open_fd_count():
-    """The process's open file descriptors (objects waiting for collection closed first)."""
-    gc.collect()
+    """The process's open file descriptors, once the objects waiting for
+    collection have closed theirs (PyPy may need more than one collection
+    to run every finaliser)."""
+    for _round in range(3):
+        gc.collect()
     return len(os.listdir("/proc/self/fd"))
 
 
@@ -595,7 +598,6 @@ def test_bad_arguments(conn, monkeypatch, tmp_path):
             forwarding.wait(timeout)
     with pytest.raises(ValueError):
         forwarding.wait(-1)
-    assert forwarding.wait(0) in (True, False)  # no channels: only the session socket
     assert forwarding.process() is False
     assert forwarding.close() == 0
 
@@ -606,3 +608,15 @@ def test_needs_libssh2_1_11(conn):
     for call in (session.forward_agent, lambda: session.set_agent_forwarding_callback(None)):
         with pytest.raises(NotImplementedError, match=r"needs libssh2 >= 1\.11\.0"):
             call()
+
+
+@only_libssh2_1_10
+def test_libssh2_1_10_never_answers_a_forwarded_agent_channel(conn):
+    # What docs/agent-forwarding.rst warns of: libssh2 1.10 neither accepts nor
+    # refuses the server's auth-agent channel, so the remote ssh-add waits for
+    # it, and a read waiting for its output runs into the session timeout.
+    session, _sock = conn
+    channel = start(session, "ssh-add -l; echo never")
+    session.set_timeout(1000)
+    with pytest.raises(exceptions.Timeout):
+        channel.read()

@@ -143,7 +143,7 @@ class AgentForwarding(_Wrapper):
     logged to the ``"ssh2cffi"`` logger.
 
     The relay runs inside the Channel calls that wait for the remote side
-    (see the module docstring): a blocking program needs nothing else, and a
+    (see :doc:`/agent-forwarding`): a blocking program needs nothing else, and a
     non-blocking one only waits with :meth:`wait` (or adds :meth:`sockets`
     to its own select/poll/gevent wait).  :meth:`process` runs one step
     explicitly, for loops that wait on something else.

@@ -1213,14 +1213,14 @@ class Session(_SessionBase):
         closed at once, inside the Channel calls that wait, so the remote
         program gets an error.  (libssh2 1.11.1's own refusal is a malformed
         message that makes sshd drop the connection: see
-        :mod:`ssh2cffi.agent_forwarding`.)
+        :doc:`/agent-forwarding`.)
 
         Raises:
             TypeError: ``callback`` is neither callable nor None.
             BadUseError: an :class:`~ssh2cffi.agent_forwarding.AgentForwarding`
                 serves this session (close it first).
-            NotImplementedError: libssh2 < 1.11.0, which refuses these
-                channels itself.
+            NotImplementedError: libssh2 < 1.11.0, which never answers
+                these channels (see :doc:`/agent-forwarding`).
 
         An ssh2cffi addition; needs libssh2 >= 1.11.0.
         """
@@ -1259,11 +1259,12 @@ class Session(_SessionBase):
         ``Listener.forward_accept``.  On a blocking session those calls wait
         for the remote side as usual, relaying meanwhile.  On a non-blocking
         session they relay when they return ``LIBSSH2_ERROR_EAGAIN``; wait
-        with :meth:`AgentForwarding.wait` (or add
-        :meth:`AgentForwarding.sockets` to your own wait) so that the local
-        agent's answers wake the program too.  See
+        with :meth:`~ssh2cffi.agent_forwarding.AgentForwarding.wait` (or
+        add :meth:`~ssh2cffi.agent_forwarding.AgentForwarding.sockets` to
+        your own wait) so that the local agent's answers wake the program
+        too.  See
         :class:`~ssh2cffi.agent_forwarding.AgentForwarding` and
-        ``docs/agent-forwarding.rst``.
+        :doc:`/agent-forwarding`.
 
         The socket is connected once per forwarded connection, not now: a
         missing agent fails each remote request (the forwarded channel is
@@ -1275,7 +1276,8 @@ class Session(_SessionBase):
             AgentConnectionError: ``path`` is None and ``SSH_AUTH_SOCK`` is unset.
             BadUseError: an AgentForwarding or an agent forwarding callback
                 already serves this session.
-            NotImplementedError: libssh2 < 1.11.0.
+            NotImplementedError: libssh2 < 1.11.0, which never answers
+                these channels (see :doc:`/agent-forwarding`).
 
         An ssh2cffi addition; needs libssh2 >= 1.11.0.
         """
