@@ -417,13 +417,18 @@ class AgentForwarding(_Wrapper):
                          program_in_flight: bool) -> Tuple[bool, bool]:
         touched = progressed = False
         ptr = conn.channel._ptr
+        # A libssh2 call that returned EAGAIN last time is made again only
+        # after a wait: before it, it would return EAGAIN again.
+        may_call = after_wait or not conn.blocked
         if not conn.closing:
             # channel -> local agent (the queue is checked without I/O first)
-            if (not conn.to_local and conn.sock is not None and not conn.remote_ended
-                    and _lib.libssh2_poll_channel_read(ptr, 0) == 1):
+            if (may_call and not conn.to_local and conn.sock is not None
+                    and not conn.remote_ended and _lib.libssh2_poll_channel_read(ptr, 0) == 1):
                 touched = True
                 rc = self._finish_own(lambda: _read_ex(ptr, 0, self._buf, _CHUNK),
                                       program_in_flight)
+                # EAGAIN with data queued: a window adjustment it could not send
+                conn.blocked = rc == _EAGAIN
                 if rc > 0:
                     conn.to_local = _ffi.unpack(self._buf, rc)
                     progressed = True
@@ -434,7 +439,7 @@ class AgentForwarding(_Wrapper):
             # local agent -> channel
             if conn.sock is not None and not conn.to_channel and not conn.local_ended:
                 progressed |= self._recv_local(conn)
-            if conn.to_channel and not conn.closing and (after_wait or not conn.blocked):
+            if conn.to_channel and not conn.closing and may_call:
                 touched = True
                 progressed |= self._write_channel(conn, program_in_flight)
             # The ends.  The agent hung up: close once its last answer is
@@ -556,14 +561,14 @@ class AgentForwarding(_Wrapper):
         if self._incoming:
             return True
         for conn in self._connections:
-            if conn.closing:
-                continue
+            if conn.closing or conn.blocked:
+                continue  # a closing channel, or a call to make again after a wait
             ptr = conn.channel._ptr
             if not conn.to_local and conn.sock is not None and not conn.remote_ended and (
                     _lib.libssh2_poll_channel_read(ptr, 0) == 1
                     or _lib.libssh2_channel_eof(ptr)):
                 return True
-            if conn.to_channel and not conn.blocked:
+            if conn.to_channel:
                 return True
         return False
 
