@@ -430,12 +430,19 @@ def test_agent_that_hangs_up_fails_the_request(conn, tmp_path):
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(path)
     listener.listen(1)
+    listener.settimeout(60)  # the thread ends even if nothing connects
     requests = []
 
     def serve():
         peer, _ = listener.accept()
         with peer:
-            requests.append(peer.recv(1024))
+            request = b""
+            while len(request) < len(REQUEST_IDENTITIES):  # it may come in pieces
+                piece = peer.recv(1024)
+                if not piece:
+                    break
+                request += piece
+            requests.append(request)
 
     server = threading.Thread(target=serve, daemon=True)
     server.start()
