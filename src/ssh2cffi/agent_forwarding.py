@@ -265,8 +265,7 @@ class AgentForwarding(_Wrapper):
 
         Returns 0 once the forwarded channels are closed.  On a non-blocking
         session it returns ``LIBSSH2_ERROR_EAGAIN`` while the server has not
-        yet confirmed every close: wait (``select`` on the session socket)
-        and call again.  On a blocking session it waits for that (up to the
+        yet confirmed every close: :meth:`wait` and call again.  On a blocking session it waits for that (up to the
         session timeout).  Afterwards the session goes on closing the agent
         connections the server still forwards (remote programs get an
         error), inside the Channel calls that wait, until another
