@@ -46,6 +46,64 @@ def agent(sshd, tmp_path):
     running.stop()
 
 
+class SlowAgent:
+    """A Unix socket in front of a real agent that passes each answer on
+    ``delay`` seconds late (an agent that asks its user, a slow signer), so the
+    relay cannot get the answer by luck within the step that sent the request:
+    it has to wait for the agent socket."""
+
+    def __init__(self, directory, target, delay):
+        self.socket = os.path.join(str(directory), "slow-agent.sock")
+        self.target, self.delay = target, delay
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(self.socket)
+        self.listener.listen(8)
+        self.threads = [threading.Thread(target=self._serve, daemon=True)]
+        self.threads[0].start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed by stop()
+                return
+            thread = threading.Thread(target=self._pipe, args=(client,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _pipe(self, client):
+        upstream = socket.socket(socket.AF_UNIX)
+        upstream.connect(self.target)
+        upward = threading.Thread(target=self._up, args=(client, upstream), daemon=True)
+        upward.start()
+        with client, upstream:
+            for answer in iter(lambda: upstream.recv(65536), b""):
+                stop = threading.Event()
+                stop.wait(self.delay)  # the slowness being simulated
+                client.sendall(answer)
+            upward.join(30)
+
+    @staticmethod
+    def _up(client, upstream):
+        try:
+            for request in iter(lambda: client.recv(65536), b""):
+                upstream.sendall(request)
+            upstream.shutdown(socket.SHUT_WR)
+        except OSError:  # the client reset its end: the downward pipe sees it too
+            pass
+
+    def stop(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def slow_agent(agent, tmp_path):
+    """``agent`` behind a SlowAgent answering 0.3 s late."""
+    slow = SlowAgent(tmp_path, agent.socket, 0.3)
+    yield slow
+    slow.stop()
+
+
 @pytest.fixture(scope="module")
 def hop2(sshd):
     """A second sshd on loopback that accepts only the agent's key (the first
@@ -200,6 +258,21 @@ def test_ssh_add_lists_the_local_key_on_a_non_blocking_session(sshd, agent, conn
     assert [line.split()[1] for line in out.decode().splitlines()] == [expected, expected]
     session.set_blocking(False)
     assert until_done(forwarding, forwarding.close) == 0
+
+
+@needs_libssh2_1_11
+@pytest.mark.parametrize("blocking", [True, False], ids=["blocking", "non-blocking"])
+def test_a_slow_agent_is_waited_for(sshd, slow_agent, conn, blocking):
+    # The relay waits on the agent socket: on a blocking session inside the
+    # read, on a non-blocking one in forwarding.wait().
+    session, _sock = conn
+    forwarding = session.forward_agent(slow_agent.socket)
+    if blocking:
+        out, err, status = run_blocking(session, "ssh-add -l")
+    else:
+        out, err, status = run_nonblocking(session, forwarding, "ssh-add -l")
+    assert (status, err) == (0, b"")
+    assert out.split()[1].decode() == fingerprint(sshd.key_paths["id_ed25519"] + ".pub")
 
 
 @needs_libssh2_1_11
