@@ -116,7 +116,8 @@ static ssize_t _ssh2cffi_transport_recv(libssh2_socket_t, void *, size_t,
 #define SSH2CFFI_CALLBACK_SEND LIBSSH2_CALLBACK_SEND
 #define SSH2CFFI_CALLBACK_RECV LIBSSH2_CALLBACK_RECV
 /* LIBSSH2_CALLBACK_AUTHAGENT: libssh2 >= 1.11.0 (7 there; older libraries
-   refuse the forwarded agent channel themselves and have no such type). */
+   have no such type, and never answer a forwarded agent channel's open:
+   the remote program waits). */
 #if LIBSSH2_VERSION_NUM >= 0x010b00
 #define SSH2CFFI_HAS_AUTHAGENT_CALLBACK 1
 #define SSH2CFFI_CALLBACK_AUTHAGENT LIBSSH2_CALLBACK_AUTHAGENT

@@ -117,7 +117,7 @@ class World:
         def password_auth(session: Session) -> None:
             session.userauth_password("user", "pass")
 
-        sshd = (env["FUZZ_SSHD_HOST"], int(env["FUZZ_SSHD_PORT"]), key_auth)
+        sshd = self.sshd = (env["FUZZ_SSHD_HOST"], int(env["FUZZ_SSHD_PORT"]), key_auth)
         asy = (env["FUZZ_ASYNC_HOST"], int(env["FUZZ_ASYNC_PORT"]), password_auth)
         # SFTP and the publickey subsystem run against the asyncssh server, whose
         # SFTP is chrooted to a temporary directory: a fuzzed path never touches
@@ -188,6 +188,12 @@ class World:
         self.objects["Session"] = (self.session, {"disconnect", "handshake"})
         self.objects["utils"] = (utils, set())
         self.objects["Session(fresh)"] = (Session(), {"disconnect"})
+        if utils.version(0x010B00) is not None:  # agent forwarding needs libssh2 1.11
+            # on a session of its own: the fuzzed Session calls would replace it
+            forwarded, sock = _session(*self.sshd)
+            self.sessions.append((forwarded, sock))
+            self.objects["AgentForwarding"] = (
+                forwarded.forward_agent("/nonexistent-agent.sock"), set())
 
     def _build_channel(self) -> None:
         channel = self.session.open_session()
@@ -254,12 +260,13 @@ class World:
             self.sock.shutdown(socket.SHUT_RDWR)
 
     def disconnect(self) -> None:
-        self.session.set_blocking(True)
-        try:
-            self.session.disconnect()
-        except exceptions.SSH2Error:
-            pass
-        self.sock.close()
+        for session, sock in self.sessions:
+            session.set_blocking(True)
+            try:
+                session.disconnect()
+            except exceptions.SSH2Error:
+                pass
+            sock.close()
 
 
 def value_for(world: World, owner: str, method: str, param: inspect.Parameter) -> object:
@@ -353,7 +360,7 @@ def main() -> int:
             def fuzz(index, bad):
                 args = [value_for(world, owner, method, p) for p in params]
                 bad_name = None
-                if (method == "wait_socket" and params[index].name == "timeout"
+                if (method in ("wait_socket", "wait") and params[index].name == "timeout"
                         and not (isinstance(bad, (int, float)) and bad < 5)):
                     return  # None or a long timeout: a valid request to wait that long
                 if index >= 0:

@@ -20,6 +20,7 @@ import os
 import posixpath
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -299,7 +300,9 @@ class SSHAgent:
         self.proc = subprocess.Popen(["ssh-agent", "-D", "-a", self.socket],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
-        while not os.path.exists(self.socket):
+        # The socket file appears at bind(), a moment before listen(): wait
+        # until a connection succeeds, not only for the file.
+        while not self._accepts():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("ssh-agent did not start: %s"
                                    % self.proc.stderr.read().decode(errors="replace"))
@@ -308,6 +311,16 @@ class SSHAgent:
         for key in keys:
             subprocess.run(["ssh-add", "-q", key], env=env, check=True,
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+
+    def _accepts(self):
+        probe = socket.socket(socket.AF_UNIX)
+        try:
+            probe.connect(self.socket)
+        except OSError:
+            return False
+        finally:
+            probe.close()
+        return True
 
     def stop(self):
         self.proc.terminate()

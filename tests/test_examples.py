@@ -148,6 +148,19 @@ def test_agent_auth(sshd, ssh_agent_socket):
     ]
 
 
+@needs_libssh2_1_11     # forwarded agent channels need it
+@pytest.mark.parametrize("mode", [[], ["--non-blocking"]], ids=["blocking", "non-blocking"])
+def test_agent_forwarding(sshd, ssh_agent_socket, mode):
+    # logs in with the agent too (SSH_KEY unset); ssh-add -l on the server
+    # lists the agent's key through the forwarded agent
+    env = example_env(sshd, SSH_AUTH_SOCK=ssh_agent_socket)
+    del env["SSH_KEY"]
+    result = run_example("agent_forwarding.py", *mode, env=env)
+    keygen = subprocess.run(["ssh-keygen", "-lf", sshd.key_paths["id_ed25519"] + ".pub"],
+                            capture_output=True, text=True, check=True, timeout=TIMEOUT)
+    assert result.stdout.splitlines() == [keygen.stdout.strip(), "exit status: 0"]
+
+
 @needs_libssh2_1_11     # the example's default, an ed25519 certificate, needs it
 def test_certificate_auth():
     # its own sshd: one that trusts a user CA and no authorized key

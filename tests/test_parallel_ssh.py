@@ -36,7 +36,7 @@ import ssh2cffi.channel
 import ssh2cffi.exceptions
 import ssh2cffi.session
 import ssh2cffi.utils
-from helpers import digest, file_digest, sshd_login
+from helpers import SSHAgent, digest, file_digest, needs_libssh2_1_11, sshd_login
 from ssh2cffi import compat
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
 from ssh2cffi.session import LIBSSH2_METHOD_COMP_CS, LIBSSH2_SESSION_BLOCK_INBOUND
@@ -432,6 +432,65 @@ def test_proxy_host_for_several_hosts(pssh, sshd):
         stdout = list(host_output.stdout)
         assert len(stdout) == 1 and server_address(stdout[0]) == (address, sshd.port)
         assert host_output.exit_code == 9
+
+
+# ---------------------------------------------------------------------------
+# agent forwarding
+# ---------------------------------------------------------------------------
+# parallel-ssh 2.16's native client takes forward_ssh_agent=True and does
+# nothing with it (its request_auth_agent() call is commented out in
+# SSHClient.open_session).  A program can forward the agent itself, without
+# changing parallel-ssh: ssh2cffi's AgentForwarding runs inside the channel
+# reads that parallel-ssh's own gevent loop makes (docs/agent-forwarding.rst).
+
+def forward_agent(client, agent_socket):
+    """What parallel-ssh would have to call for forward_ssh_agent=True: relay
+    the session's forwarded agent connections, and ask sshd for them once
+    (OpenSSH refuses a second request; later commands have SSH_AUTH_SOCK)."""
+    forwarding = client.session.forward_agent(agent_socket)
+    channel = client.open_session()
+    client.eagain(channel.request_auth_agent)
+    client.close_channel(channel)
+    return forwarding
+
+
+def test_forward_ssh_agent_flag_alone_forwards_nothing(pssh, sshd):
+    with pssh.SSHClient(sshd.host, **client_args(sshd, forward_ssh_agent=True)) as client:
+        assert run(client, "echo ${SSH_AUTH_SOCK:-none}") == (["none"], [], 0)
+
+
+@needs_libssh2_1_11
+def test_agent_forwarding_on_ten_hosts_without_changing_parallel_ssh(pssh, sshd, tmp_path):
+    agent = SSHAgent(tmp_path, [sshd.key_paths["id_ed25519"]])
+    try:
+        with open(sshd.key_paths["id_ed25519"] + ".pub") as pub:
+            key_blob = pub.read().split()[1]
+        client = pssh.ParallelSSHClient(sshd.addresses, **client_args(sshd))
+        output = client.run_command("true")   # connects and logs in every host
+        client.join(output, timeout=60)
+        forwardings = [forward_agent(host_output.client, agent.socket)
+                       for host_output in output]
+        # ssh-add -L prints the public keys the forwarded agent holds
+        output = client.run_command("ssh-add -L")
+        client.join(output, timeout=60)
+        for host_output in output:
+            stdout = list(host_output.stdout)
+            assert len(stdout) == 1 and stdout[0].split()[1] == key_blob
+            assert host_output.exit_code == 0
+        for forwarding in forwardings:
+            assert pssh_eagain(forwarding.close, forwarding) == 0
+    finally:
+        agent.stop()
+
+
+def pssh_eagain(call, forwarding):
+    """``call()`` on parallel-ssh's non-blocking session until it is not EAGAIN."""
+    for _attempt in range(6000):
+        result = call()
+        if result != LIBSSH2_ERROR_EAGAIN:
+            return result
+        forwarding.wait(0.01)
+    raise AssertionError("%r kept returning EAGAIN" % (call,))
 
 
 # ---------------------------------------------------------------------------

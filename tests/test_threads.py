@@ -107,12 +107,14 @@ def _libssh2_calling_methods():
     import inspect
     import textwrap
 
-    from ssh2cffi import agent, channel, knownhost, listener, publickey, session, sftp, sftp_handle
+    from ssh2cffi import (agent, agent_forwarding, channel, knownhost, listener, publickey,
+                          session, sftp, sftp_handle)
     from ssh2cffi._libssh2 import lib
     lib_functions = {id(getattr(lib, name)) for name in dir(lib)
                      if name.startswith(("libssh2_", "ssh2cffi_"))}
     classes = [session.Session, channel.Channel, sftp.SFTP, sftp_handle.SFTPHandle,
-               listener.Listener, agent.Agent, publickey.PublicKeySystem, knownhost.KnownHost]
+               listener.Listener, agent.Agent, publickey.PublicKeySystem, knownhost.KnownHost,
+               agent_forwarding.AgentForwarding]
     for cls in classes:
         for name, member in vars(cls).items():
             function = member.__func__ if isinstance(member, staticmethod) else member

@@ -103,7 +103,7 @@ class SessionRecord(_Owner):
 
     __slots__ = ("ptr", "usable", "blocking", "why_unusable", "_pending", "keepalive",
                  "_sock", "_fd", "_restore_blocking", "_local", "_pid", "lock", "owners",
-                 "callback_error", "__weakref__")
+                 "callback_error", "relay", "__weakref__")
 
     def __init__(self, ptr: Optional["CData"], *, keepalive: object = None) -> None:
         super().__init__(frees=ptr is not None)
@@ -131,6 +131,11 @@ class SessionRecord(_Owner):
         # What a Python callback raised inside libssh2, waiting to be raised
         # (session._CallbackState.keep_error); every serialised call checks it.
         self.callback_error: Optional[BaseException] = None
+        # The session's open agent_forwarding.AgentForwarding, or None: the
+        # Channel and Listener calls that wait for the peer run through it
+        # (see _waiting), so that forwarded agent connections move while the
+        # program waits.
+        self.relay: Any = None
         if ptr is not None:
             _records_of_this_process.add(self)
 
@@ -218,6 +223,7 @@ class SessionRecord(_Owner):
         # thread does not exist here, and would never let go.
         self.lock = new_lock()
         self.owners = {}
+        self.relay = None  # its channels and agent sockets are the parent's too
 
     def mark_disconnected(self) -> None:
         """No more I/O on this session: its children die with it."""

@@ -170,9 +170,15 @@ def serialised_live(method: _F) -> _F:
     return _wrap(method, _SERIALISED_BODY, {}, live=True)  # type: ignore[no-any-return]
 
 
-def _returned_eagain(_self: Any, result: Any) -> bool:
+def returned_eagain(result: Any) -> bool:
+    """Whether a call's result is LIBSSH2_ERROR_EAGAIN: the int itself, or a
+    tuple starting with it (reads, writes, ``forward_listen_ex``)."""
     rc = result[0] if type(result) is tuple else result
     return type(rc) is int and rc == _EAGAIN
+
+
+def _returned_eagain(_self: Any, result: Any) -> bool:
+    return returned_eagain(result)
 
 
 def half_done_error(state: str) -> exceptions.BadUseError:

@@ -26,6 +26,7 @@ from ._threads import busy_error as _busy_error
 from ._threads import operation as _operation
 from ._threads import serialised as _serialised
 from ._threads import serialised_live as _serialised_live
+from ._waiting import waits_for_peer as _waits_for_peer
 from .exceptions import ChannelError  # noqa: F401  (ssh2.channel re-exports it)
 
 if typing.TYPE_CHECKING:
@@ -206,8 +207,22 @@ class Channel(_Wrapper):
 
     @_operation("channel")
     def request_auth_agent(self) -> int:
-        """Ask the server to forward the SSH agent on this channel."""
-        return self._check(_lib.libssh2_channel_request_auth_agent(self._live()))
+        """Ask the server to forward the SSH agent on this channel.
+
+        The remote command then gets an ``SSH_AUTH_SOCK``; its connections to
+        it reach the session as forwarded agent channels, served by
+        ``Session.forward_agent()`` or ``set_agent_forwarding_callback()``.
+        Until one of them is set up, each such connection is closed at once,
+        so the remote program gets an error (libssh2 1.11.1's own refusal
+        makes sshd drop the connection; libssh2 1.10 never answers, and the
+        remote program waits).  OpenSSH grants the request once per
+        connection: a second one raises ``ChannelRequestDenied``, and the
+        later commands get ``SSH_AUTH_SOCK`` all the same.
+        """
+        rc = self._check(_lib.libssh2_channel_request_auth_agent(self._live()))
+        if rc == 0:
+            self._session._refuse_agent_connections()
+        return rc
 
     def x11_req(self, screen_number: int) -> int:
         """Request X11 forwarding with a generated cookie."""
@@ -269,11 +284,15 @@ class Channel(_Wrapper):
                 # _new_read_buffer rejects a negative size (it holds >= 1 byte).
                 self._buf = _new_read_buffer(size)
                 self._bufsize = max(size, 1)
-            try:
-                rc = _read_ex(self._ptr, stream_id, self._buf, size)
-            except (TypeError, OverflowError):  # cffi refused size or stream_id: say which
-                _new_read_buffer(size)  # a float size passes the comparison above
-                rc = _read_ex(self._ptr, _to_cint(stream_id, "stream_id"), self._buf, size)
+            relay = rec.relay
+            if relay is not None:  # agent forwarding: see _waiting
+                rc = self._read_relayed(relay, size, stream_id)
+            else:
+                try:
+                    rc = _read_ex(self._ptr, stream_id, self._buf, size)
+                except (TypeError, OverflowError):  # cffi refused size or stream_id: say which
+                    _new_read_buffer(size)  # a float size passes the comparison above
+                    rc = _read_ex(self._ptr, _to_cint(stream_id, "stream_id"), self._buf, size)
             if rc > 0:
                 return rc, _unpack(self._buf, rc)
             if rc == _EAGAIN:
@@ -288,7 +307,17 @@ class Channel(_Wrapper):
     # on the hottest path.
     read = read_ex
 
+    def _read_relayed(self, relay: Any, size: int, stream_id: int) -> int:
+        """read_ex's libssh2 call, run through the session's agent relay (lock held)."""
+        if not isinstance(size, int):
+            _new_read_buffer(size)  # raises the TypeError the direct call's fallback raises
+        stream = _to_cint(stream_id, "stream_id")
+        ptr, buf = self._ptr, self._buf
+        rc: int = relay._run_waiting(lambda: _read_ex(ptr, stream, buf, size))
+        return rc
+
     @_serialised
+    @_waits_for_peer
     def read_into(self, buffer: Any, stream_id: int = 0) -> Tuple[int, int]:
         """Read stream ``stream_id`` (stdout by default) into ``buffer``: ``(rc, n)``.
 
@@ -348,6 +377,12 @@ class Channel(_Wrapper):
             if rec.callback_error is not None:
                 rec.raise_callback_error()
             data = buf if type(buf) is bytes else _to_bytes(buf, "buf")
+            relay = rec.relay
+            if relay is not None:  # agent forwarding: see _waiting
+                rc, total = self._write_relayed(relay, stream_id, data)
+                if rc < 0 and rc != _EAGAIN:
+                    self._fail(rc)
+                return rc, total
             written = self._written
             try:
                 rc = _write_all(self._ptr, stream_id, data, len(data), written)
@@ -359,6 +394,26 @@ class Channel(_Wrapper):
             return rc, written[0]
         finally:
             lock.release()
+
+    def _write_relayed(self, relay: Any, stream_id: int, data: bytes) -> Tuple[int, int]:
+        """write_ex's libssh2 call, run through the session's agent relay (lock held).
+
+        Each attempt goes on from the bytes the previous ones wrote, so a
+        retry after LIBSSH2_ERROR_EAGAIN never sends anything twice.
+        """
+        stream = _to_cint(stream_id, "stream_id")
+        view = _ffi.from_buffer(data)
+        written = self._written
+        total = 0
+
+        def attempt() -> int:
+            nonlocal total
+            rc: int = _write_all(self._ptr, stream, view + total, len(data) - total, written)
+            total += written[0]
+            return rc
+
+        rc: int = relay._run_waiting(attempt)
+        return rc, total
 
     def flush(self) -> int:
         """Discard unread stdout data; returns the number of bytes flushed."""
@@ -377,21 +432,25 @@ class Channel(_Wrapper):
 
     # -- end of stream and exit ------------------------------------------------
     @_serialised
+    @_waits_for_peer
     def send_eof(self) -> int:
         """Tell the remote process there is no more input (its stdin ends)."""
         return self._check(_lib.libssh2_channel_send_eof(self._live()))
 
     @_serialised
+    @_waits_for_peer
     def wait_eof(self) -> int:
         """Wait for the remote side's EOF (all output sent)."""
         return self._check(_lib.libssh2_channel_wait_eof(self._live()))
 
     @_serialised
+    @_waits_for_peer
     def close(self) -> int:
         """Close the channel (send CHANNEL_CLOSE); use wait_closed() to wait for the reply."""
         return self._check(_lib.libssh2_channel_close(self._live()))
 
     @_serialised
+    @_waits_for_peer
     def wait_closed(self) -> int:
         """Wait for the remote side to close the channel (exit status is then final).
 

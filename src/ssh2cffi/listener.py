@@ -10,6 +10,7 @@ from ._libssh2 import lib as _lib
 from ._lifetime import Wrapper as _Wrapper
 from ._lifetime import record_of as _record_of
 from ._threads import serialised as _serialised
+from ._waiting import waits_for_peer as _waits_for_peer
 from .channel import Channel as _Channel
 
 if typing.TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Listener(_Wrapper):
                              _LISTENER_GC_SIZE)
 
     @_serialised
+    @_waits_for_peer
     def forward_accept(self) -> Union[_Channel, int]:
         """The channel of the next connection forwarded to us.
 

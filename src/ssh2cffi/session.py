@@ -26,6 +26,8 @@ from ._stat import new_stat_buffer as _new_stat_buffer
 from ._threads import operation as _operation
 from ._threads import serialised as _serialised
 from .agent import Agent as _Agent
+from .agent_forwarding import AgentForwarding as _AgentForwarding
+from .agent_forwarding import PathArgument as _PathArgument
 from .channel import Channel as _Channel
 from .fileinfo import FileInfo as _FileInfo
 from .knownhost import KnownHost as _KnownHost
@@ -127,6 +129,7 @@ _SETTABLE_FLAGS = (LIBSSH2_FLAG_SIGPIPE, LIBSSH2_FLAG_COMPRESS)
 KbdCallback = Callable[[bytes, bytes, List[str]], Sequence[StrOrBytes]]
 SignCallback = Callable[[bytes], bytes]
 _X11Callback = Callable[[_Channel, str, int], Any]
+_AgentChannelCallback = Callable[[_Channel], Any]
 IgnoreCallback = Callable[[bytes], Any]
 DebugCallback = Callable[[bool, str, str], Any]
 DisconnectCallback = Callable[[int, str, str], Any]
@@ -141,7 +144,8 @@ class _CallbackState:
     """
 
     __slots__ = ("kbd_callback", "sign_callback", "x11_callback", "session",
-                 "ignore_callback", "debug_callback", "disconnect_callback")
+                 "ignore_callback", "debug_callback", "disconnect_callback",
+                 "authagent_callback")
 
     def __init__(self) -> None:
         self.kbd_callback: Optional[KbdCallback] = None
@@ -150,6 +154,8 @@ class _CallbackState:
         self.ignore_callback: Optional[IgnoreCallback] = None
         self.debug_callback: Optional[DebugCallback] = None
         self.disconnect_callback: Optional[DisconnectCallback] = None
+        # Set by set_agent_forwarding_callback(), or an AgentForwarding's own.
+        self.authagent_callback: Optional[_AgentChannelCallback] = None
         # The Session, weakly: callbacks reach its record through it, trace
         # lines and X11 channels name it.  Once it is gone (its pointer is
         # being freed), messages and X11 channels are dropped.
@@ -261,6 +267,24 @@ def _ssh2cffi_x11(session: Any, channel: Any, shost: Any, sport: int, abstract: 
             _logger.exception("the X11 callback raised")
         except BaseException:
             pass
+
+
+@_ffi.def_extern()  # type: ignore[untyped-decorator]
+def _ssh2cffi_authagent(session: Any, channel: Any, abstract: Any) -> None:
+    # libssh2 (>= 1.11.0) accepted a forwarded agent channel, inside some other
+    # libssh2 call.  Nothing may escape into C: what the callable raises is
+    # kept for the program (_CallbackState.keep_error).
+    state = None
+    try:
+        state = _ffi.from_handle(abstract[0])
+        owner = state.session()
+        callback = state.authagent_callback
+        if owner is None or callback is None:
+            return  # libssh2 keeps the channel; it is freed with the session
+        callback(_Channel._wrap(owner, channel))
+    except BaseException as exc:
+        if state is not None:
+            state.keep_error(exc, "agent forwarding")
 
 
 def _text(ptr: Any, length: int) -> str:
@@ -501,6 +525,8 @@ class Session(_SessionBase):
         if rc == _EAGAIN:
             return rc
         rec.mark_disconnected()  # even if saying goodbye failed: the peer is gone
+        if rec.relay is not None:  # its channels are gone: it lets the agent sockets go
+            rec.relay._session_ended()
         return self._check(rc)
 
     @_serialised
@@ -1167,6 +1193,133 @@ class Session(_SessionBase):
             raise TypeError("callback must be callable or None")
         self._callbacks.x11_callback = callback
         _lib.ssh2cffi_set_callback(self._ptr, _lib.SSH2CFFI_CALLBACK_X11, callback is not None)
+
+    @_serialised
+    def set_agent_forwarding_callback(self, callback: Optional[_AgentChannelCallback]) -> None:
+        """Accept forwarded agent connections: ``callback(channel)`` gets each one.
+
+        The low-level form of :meth:`forward_agent`, for programs that serve
+        the agent protocol themselves.  After ``Channel.request_auth_agent()``,
+        each connection a remote program makes to its ``SSH_AUTH_SOCK``
+        arrives as a new Channel (``auth-agent@openssh.com``), during
+        whatever libssh2 call reads the server's packets.  The callable
+        should only keep the channel for the program to serve (read the
+        agent requests, write the answers, close it): calling into this
+        session from inside the callback is not allowed, and nothing relays
+        the channel but the program.  An exception it raises is logged to the
+        ``"ssh2cffi"`` logger and raised by the session's next call.
+
+        ``None`` refuses forwarded agent connections: they are accepted and
+        closed at once, inside the Channel calls that wait, so the remote
+        program gets an error.  (libssh2 1.11.1's own refusal is a malformed
+        message that makes sshd drop the connection: see
+        :doc:`/agent-forwarding`.)
+
+        Raises:
+            TypeError: ``callback`` is neither callable nor None.
+            BadUseError: an :class:`~ssh2cffi.agent_forwarding.AgentForwarding`
+                serves this session (close it first).
+            NotImplementedError: libssh2 < 1.11.0, which never answers
+                these channels (see :doc:`/agent-forwarding`).
+
+        An ssh2cffi addition; needs libssh2 >= 1.11.0.
+        """
+        if not _lib.SSH2CFFI_HAS_AUTHAGENT_CALLBACK:
+            raise _needs_libssh2("Session.set_agent_forwarding_callback", "1.11.0")
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable or None")
+        relay = self._rec.relay
+        if relay is not None and not relay._closing:
+            raise exceptions.BadUseError(
+                "an AgentForwarding serves this session's forwarded agent connections; "
+                "close() it first")
+        if callback is None:
+            if relay is None and self._callbacks.authagent_callback is not None:
+                self._refuse_agent_connections(replace=True)
+            return
+        if relay is not None:
+            relay._detach()  # a refuser: the program's callback serves them now
+        self._set_authagent(callback)
+
+    @_serialised
+    def forward_agent(self, path: Optional[_PathArgument] = None) -> _AgentForwarding:
+        """Forward the local SSH agent: relay each agent connection the server
+        forwards to the agent's Unix socket, ``path`` or ``$SSH_AUTH_SOCK``.
+
+        Then call ``Channel.request_auth_agent()`` on a session channel
+        before ``execute()``: sshd gives the command an ``SSH_AUTH_SOCK``, so
+        ``ssh``, ``ssh-add`` or ``git`` on the server use the local agent's
+        keys.  (OpenSSH grants the request once per connection and refuses
+        it after that, with ``ChannelRequestDenied``; the later commands of
+        the connection get ``SSH_AUTH_SOCK`` all the same.)
+
+        The relaying happens where the program waits: inside the Channel
+        calls that wait for the remote side (reads, writes, ``send_eof``,
+        ``wait_eof``, ``close``, ``wait_closed``) and
+        ``Listener.forward_accept``.  On a blocking session those calls wait
+        for the remote side as usual, relaying meanwhile.  On a non-blocking
+        session they relay when they return ``LIBSSH2_ERROR_EAGAIN``; wait
+        with :meth:`~ssh2cffi.agent_forwarding.AgentForwarding.wait` (or
+        add :meth:`~ssh2cffi.agent_forwarding.AgentForwarding.sockets` to
+        your own wait) so that the local agent's answers wake the program
+        too.  See
+        :class:`~ssh2cffi.agent_forwarding.AgentForwarding` and
+        :doc:`/agent-forwarding`.
+
+        The socket is connected once per forwarded connection, not now: a
+        missing agent fails each remote request (the forwarded channel is
+        closed) and is logged to the ``"ssh2cffi"`` logger.
+
+        Raises:
+            TypeError: ``path`` is not str, bytes or os.PathLike.
+            ValueError: ``path`` is empty, too long or contains a NUL byte.
+            AgentConnectionError: ``path`` is None and ``SSH_AUTH_SOCK`` is unset.
+            BadUseError: an AgentForwarding or an agent forwarding callback
+                already serves this session.
+            NotImplementedError: libssh2 < 1.11.0, which never answers
+                these channels (see :doc:`/agent-forwarding`).
+
+        An ssh2cffi addition; needs libssh2 >= 1.11.0.
+        """
+        if not _lib.SSH2CFFI_HAS_AUTHAGENT_CALLBACK:
+            raise _needs_libssh2("Session.forward_agent", "1.11.0")
+        forwarding = _AgentForwarding._start(self, path)
+        self._live()
+        previous = self._rec.relay
+        if (previous is not None and not previous._closing) or (
+                previous is None and self._callbacks.authagent_callback is not None):
+            raise exceptions.BadUseError(
+                "agent forwarding is already set up on this session (an AgentForwarding, "
+                "or set_agent_forwarding_callback); close it or remove the callback first")
+        if previous is not None:  # a refuser: finish what it was closing
+            forwarding._take_over(previous)
+            previous._detach()
+        self._install_relay(forwarding)
+        return forwarding
+
+    def _refuse_agent_connections(self, replace: bool = False) -> None:
+        """Close each forwarded agent channel at once, unless something serves
+        them already (``replace``: the program's callback is replaced).
+
+        libssh2 1.11's own refusal makes sshd drop the connection (see
+        ssh2cffi.agent_forwarding); Channel.request_auth_agent() calls this.
+        Nothing to do on libssh2 1.10, which has no such channels.
+        """
+        if not _lib.SSH2CFFI_HAS_AUTHAGENT_CALLBACK or self._rec.relay is not None:
+            return
+        if self._callbacks.authagent_callback is not None and not replace:
+            return
+        self._install_relay(_AgentForwarding._refuser(self))
+
+    def _install_relay(self, relay: _AgentForwarding) -> None:
+        self._callbacks.authagent_callback = relay._accept
+        _lib.ssh2cffi_set_callback(self._ptr, _lib.SSH2CFFI_CALLBACK_AUTHAGENT, 1)
+        self._rec.relay = relay
+
+    def _set_authagent(self, callback: _AgentChannelCallback) -> None:
+        """Install the program's callback for forwarded agent channels."""
+        self._callbacks.authagent_callback = callback
+        _lib.ssh2cffi_set_callback(self._ptr, _lib.SSH2CFFI_CALLBACK_AUTHAGENT, 1)
 
     def _set_message_callback(self, cbtype: int, name: str, callback: Any) -> None:
         if callback is not None and not callable(callback):
