@@ -27,7 +27,7 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
                             env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     assert result.returncode == 0, result.stdout + result.stderr
     for page in ("index", "install", "quickstart", "examples", "migration", "certificates",
-                 "jump-hosts", "asyncio", "api", "benchmarks", "changelog"):
+                 "agent-forwarding", "jump-hosts", "asyncio", "api", "benchmarks", "changelog"):
         assert (tmp_path / "html" / (page + ".html")).exists(), page
     api = (tmp_path / "html" / "api.html").read_text()
     # Spot checks that autodoc found the docstrings (not empty stubs).
