@@ -5,19 +5,24 @@ Names say which server a fixture talks to: ``sshd_*`` the OpenSSH server,
 test that takes it runs once against each.  Sessions log in as
 helpers.sshd_login() on sshd (``sshd_root_session``: as root) and as "user"
 on asyncssh, with helpers.TIMEOUT_MS set; ``work_conn`` and its two halves add a
-fresh work directory (helpers.WorkDirConnection).  A module's own fixtures use names
+fresh work directory (helpers.WorkDirConnection); ``sshd_remote_dir`` is a fresh
+directory on the sshd side (this machine) that the login account owns.  A module's
+own fixtures use names
 of their own (test_sftp's ``sftp_conn``, test_scp's ``sshd_scp_conn``...).
 """
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import sys
+import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from helpers import SERVER_KINDS, Connection, WorkDirConnection
+from helpers import SERVER_KINDS, Connection, WorkDirConnection, sshd_login
 from servers import AsyncSSHServer, OpenSSHServer
 
 
@@ -110,3 +115,13 @@ def sshd_root_session(sshd):
     conn = Connection("sshd", sshd, user=sshd.user)
     yield conn.session
     conn.close()
+
+
+@pytest.fixture
+def sshd_remote_dir(sshd):
+    """A fresh directory for the sshd login account to work in, removed afterwards."""
+    path = tempfile.mkdtemp(prefix="work-", dir=sshd.dir)
+    entry = pwd.getpwnam(sshd_login(sshd))
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -7,11 +7,8 @@ import asyncio
 import gc
 import hashlib
 import os
-import pwd
-import shutil
 import socket
 import subprocess
-import tempfile
 
 import pytest
 
@@ -67,15 +64,6 @@ def asyncssh_args(server, **extra):
                      known_hosts=None)
     arguments.update(extra)
     return arguments
-
-
-@pytest.fixture
-def remote_dir(sshd):
-    path = tempfile.mkdtemp(prefix="aio-", dir=sshd.dir)
-    entry = pwd.getpwnam(sshd_login(sshd))
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def open_fds():
@@ -239,7 +227,7 @@ def test_many_commands_at_once_on_one_connection(run, sshd, known_hosts):
 
 
 # -- SFTP ---------------------------------------------------------------------------------------
-def test_sftp_get_put_and_names(run, sshd, known_hosts, remote_dir, tmp_path):
+def test_sftp_get_put_and_names(run, sshd, known_hosts, sshd_remote_dir, tmp_path):
     local = tmp_path / "local.bin"
     data = os.urandom(12 * MIB + 5)
     local.write_bytes(data)
@@ -247,7 +235,7 @@ def test_sftp_get_put_and_names(run, sshd, known_hosts, remote_dir, tmp_path):
     async def main():
         async with await aio.connect(**sshd_args(sshd, known_hosts)) as conn:
             async with await conn.sftp() as sftp:
-                remote = os.path.join(remote_dir, "up.bin")
+                remote = os.path.join(sshd_remote_dir, "up.bin")
                 assert await sftp.put(str(local), remote) == len(data)
                 with open(remote, "rb") as uploaded:
                     assert uploaded.read() == data
@@ -255,27 +243,27 @@ def test_sftp_get_put_and_names(run, sshd, known_hosts, remote_dir, tmp_path):
                 assert await sftp.get(remote, str(back)) == len(data)
                 assert back.read_bytes() == data
                 assert (await sftp.stat(remote)).filesize == len(data)
-                await sftp.mkdir(os.path.join(remote_dir, "sub"))
-                await sftp.rename(remote, os.path.join(remote_dir, "sub", "moved.bin"))
-                assert sorted(await sftp.listdir(remote_dir)) == ["sub"]
-                assert await sftp.listdir(os.path.join(remote_dir, "sub")) == ["moved.bin"]
-                assert await sftp.isdir(os.path.join(remote_dir, "sub"))
-                await sftp.remove(os.path.join(remote_dir, "sub", "moved.bin"))
-                await sftp.rmdir(os.path.join(remote_dir, "sub"))
-                assert await sftp.listdir(remote_dir) == []
+                await sftp.mkdir(os.path.join(sshd_remote_dir, "sub"))
+                await sftp.rename(remote, os.path.join(sshd_remote_dir, "sub", "moved.bin"))
+                assert sorted(await sftp.listdir(sshd_remote_dir)) == ["sub"]
+                assert await sftp.listdir(os.path.join(sshd_remote_dir, "sub")) == ["moved.bin"]
+                assert await sftp.isdir(os.path.join(sshd_remote_dir, "sub"))
+                await sftp.remove(os.path.join(sshd_remote_dir, "sub", "moved.bin"))
+                await sftp.rmdir(os.path.join(sshd_remote_dir, "sub"))
+                assert await sftp.listdir(sshd_remote_dir) == []
                 assert not await sftp.exists(remote)
                 with pytest.raises(exceptions.SFTPProtocolError):
-                    await sftp.get(os.path.join(remote_dir, "missing"), str(tmp_path / "x"))
+                    await sftp.get(os.path.join(sshd_remote_dir, "missing"), str(tmp_path / "x"))
                 with pytest.raises(FileNotFoundError):
                     await sftp.put(str(tmp_path / "missing"), remote)
     run(main())
 
 
-def test_sftp_files_and_concurrent_transfers(run, sshd, known_hosts, remote_dir, tmp_path):
+def test_sftp_files_and_concurrent_transfers(run, sshd, known_hosts, sshd_remote_dir, tmp_path):
     async def main():
         async with await aio.connect(**sshd_args(sshd, known_hosts)) as conn:
             sftp = await conn.sftp()
-            path = os.path.join(remote_dir, "file.txt")
+            path = os.path.join(sshd_remote_dir, "file.txt")
             async with await sftp.open(path, "w") as remote:
                 assert await remote.write(b"hello\n" * 1000) == 6000
             async with await sftp.open(path, "rb") as remote:
@@ -291,9 +279,9 @@ def test_sftp_files_and_concurrent_transfers(run, sshd, known_hosts, remote_dir,
                 source = tmp_path / ("src%d" % index)
                 source.write_bytes(os.urandom(3 * MIB + index))
                 sources.append(source)
-            await asyncio.gather(*[sftp.put(str(source), os.path.join(remote_dir, source.name))
+            await asyncio.gather(*[sftp.put(str(source), os.path.join(sshd_remote_dir, source.name))
                                    for source in sources])
-            await asyncio.gather(*[sftp.get(os.path.join(remote_dir, source.name),
+            await asyncio.gather(*[sftp.get(os.path.join(sshd_remote_dir, source.name),
                                             str(source) + ".back") for source in sources])
             for source in sources:
                 with open(str(source) + ".back", "rb") as back:
@@ -354,14 +342,14 @@ def test_run_on_hosts_yields_results_and_keeps_failures_apart(run, sshd, known_h
     run(main())
 
 
-def test_put_on_hosts(run, sshd, remote_dir, tmp_path):
+def test_put_on_hosts(run, sshd, sshd_remote_dir, tmp_path):
     source = tmp_path / "payload"
     source.write_bytes(os.urandom(MIB))
 
     async def main():
         hosts = [{"host": address, "port": sshd.port} for address in sshd.addresses[:3]]
         results = [outcome async for outcome in aio.put_on_hosts(
-            hosts, str(source), os.path.join(remote_dir, "payload"), limit=2,
+            hosts, str(source), os.path.join(sshd_remote_dir, "payload"), limit=2,
             username=sshd_login(sshd), key_file=sshd.key_paths["id_ed25519"], known_hosts=None)]
         assert [outcome.result for outcome in results] == [MIB] * 3
     run(main())
@@ -386,8 +374,8 @@ def test_cancelling_a_read_leaves_the_connection_usable(run, sshd, known_hosts):
 
 
 def test_cancelling_a_transfer_leaves_the_connection_usable_or_closed(run, sshd, known_hosts,
-                                                                     remote_dir, tmp_path):
-    source = os.path.join(remote_dir, "big")
+                                                                     sshd_remote_dir, tmp_path):
+    source = os.path.join(sshd_remote_dir, "big")
     with open(source, "wb") as big:
         big.truncate(2048 * MIB)  # sparse: seconds to transfer, nothing to write first
 
@@ -490,7 +478,7 @@ def test_socket_is_the_connections_own(sshd, known_hosts):
 
 
 @pytest.mark.skipif(not hasattr(asyncio, "timeout"), reason="asyncio.timeout() is Python >= 3.11")
-def test_asyncio_timeout_around_each_kind_of_await(run, sshd, known_hosts, remote_dir):
+def test_asyncio_timeout_around_each_kind_of_await(run, sshd, known_hosts, sshd_remote_dir):
     """asyncio.timeout() around a read, a command, an SFTP call and a connect: each
     raises TimeoutError in time, and the connection is left usable or closed."""
     async def main():
@@ -502,12 +490,18 @@ def test_asyncio_timeout_around_each_kind_of_await(run, sshd, known_hosts, remot
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.3):
                     await conn.run("sleep 30")
+            # an SFTP request the server answers late: opening a FIFO blocks
+            # sshd's SFTP server until something opens the FIFO's other end
+            fifo = os.path.join(sshd_remote_dir, "fifo")
+            os.mkfifo(fifo, 0o666)
             sftp = await conn.sftp()
             with pytest.raises(TimeoutError):
-                async with asyncio.timeout(0):
-                    await sftp.listdir(remote_dir)
-            if not conn.closed:
-                assert (await conn.run("echo alive")).stdout == b"alive\n"
+                async with asyncio.timeout(0.3):
+                    await sftp.open(fifo)
+            # the open goes on in the background (libssh2 needs it finished)
+            writer = os.open(fifo, os.O_WRONLY)  # lets the server's open() return
+            assert (await conn.run("echo alive")).stdout == b"alive\n"
+            os.close(writer)
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0):
                 await aio.connect(**sshd_args(sshd, known_hosts))

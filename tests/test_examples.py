@@ -7,12 +7,9 @@ arguments on the command line), and its output is checked.
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 
 import pytest
@@ -39,16 +36,6 @@ def run_example(name, *args, env, python=sys.executable, check=True):
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
-
-
-@pytest.fixture
-def remote_dir(sshd):
-    """A directory on the server (this machine) the login user owns."""
-    path = tempfile.mkdtemp(prefix="examples-", dir=sshd.dir)
-    entry = pwd.getpwnam(sshd_login(sshd))
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_exec_command(sshd):
@@ -101,25 +88,25 @@ def test_aio_many_hosts(sshd):
                            + ["127.0.0.1:1: failed: ConnectionRefusedError"])
 
 
-def test_sftp_read_write(sshd, remote_dir):
-    result = run_example("sftp_read_write.py", "--remote-dir", remote_dir, env=example_env(sshd))
-    path = remote_dir + "/ssh2cffi-example.txt"
+def test_sftp_read_write(sshd, sshd_remote_dir):
+    result = run_example("sftp_read_write.py", "--remote-dir", sshd_remote_dir, env=example_env(sshd))
+    path = sshd_remote_dir + "/ssh2cffi-example.txt"
     size = sum(len("line %d written by ssh2cffi over SFTP\n" % n) for n in range(1, 1001))
     assert result.stdout.splitlines() == [
         "wrote %d bytes to %s" % (size, path),
         "size %d, permissions 644" % size,
         "read %d bytes back, identical" % size,
-        "ssh2cffi-example.txt is listed in %s" % remote_dir,
+        "ssh2cffi-example.txt is listed in %s" % sshd_remote_dir,
         "removed %s" % path,
     ]
-    assert os.listdir(remote_dir) == []
+    assert os.listdir(sshd_remote_dir) == []
 
 
-def test_scp_copy(sshd, remote_dir, tmp_path):
+def test_scp_copy(sshd, sshd_remote_dir, tmp_path):
     local = tmp_path / "payload.bin"
     local.write_bytes(os.urandom(300 * 1024 + 7))
     local.chmod(0o640)
-    remote = remote_dir + "/copy.bin"
+    remote = sshd_remote_dir + "/copy.bin"
     result = run_example("scp_copy.py", str(local), remote, env=example_env(sshd))
     assert result.stdout.splitlines() == [
         "sent 307207 bytes to %s" % remote,

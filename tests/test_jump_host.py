@@ -15,8 +15,8 @@ import time
 import pytest
 
 from helpers import (NB_DEADLINE, TIMEOUT_MS, login, logout, read_channel, read_exactly,
-                     run_command, run_python, sshd_login)
-from ssh2cffi import exceptions
+                     run_command, run_python, sshd_login, until_ready)
+from ssh2cffi import exceptions, utils
 from ssh2cffi.channel import Channel
 from ssh2cffi.error_codes import LIBSSH2_ERROR_EAGAIN
 from ssh2cffi.session import (LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND,
@@ -44,23 +44,14 @@ class Hop:
         assert self.nb(self.inner.userauth_publickey_fromfile, self.user,
                        sshd.key_paths["id_ed25519"]) == 0
 
-    def wait(self, session=None):
-        """Wait on the outer socket for what ``session`` (the inner one) is blocked on."""
-        directions = (session or self.inner).block_directions()
-        if directions:
-            select.select([self.sock] if directions & LIBSSH2_SESSION_BLOCK_INBOUND else [],
-                          [self.sock] if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND else [],
-                          [], 1)
+    def wait(self):
+        """Wait on the outer socket for what the inner session is blocked on
+        (its block_directions() speaks of the outer socket: see Session.handshake)."""
+        utils.wait_socket(self.sock, self.inner, 1)
 
     def nb(self, call, *args):
         """``call(*args)``, again after each EAGAIN (non-blocking inner session)."""
-        deadline = time.monotonic() + NB_DEADLINE
-        while True:
-            result = call(*args)
-            if not (isinstance(result, int) and result == LIBSSH2_ERROR_EAGAIN):
-                return result
-            assert time.monotonic() < deadline, "%r kept returning EAGAIN" % (call,)
-            self.wait()
+        return until_ready(self.sock, self.inner, call, *args)
 
     def close(self):
         self.inner.set_blocking(True)
@@ -74,20 +65,6 @@ def hop(sshd):
     connection = Hop("sshd", sshd, sshd)
     yield connection
     connection.close()
-
-
-@pytest.fixture
-def remote_dir(sshd):
-    """A fresh directory the sshd login user owns (the server runs on this machine)."""
-    import pwd
-    import shutil
-    import tempfile
-
-    path = tempfile.mkdtemp(prefix="jump-", dir=sshd.dir)
-    entry = pwd.getpwnam(sshd_login(sshd))
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def pattern(seed, size):
@@ -116,10 +93,10 @@ def test_bulk_exec_output_is_byte_exact(hop):
     assert hashlib.sha256(data).hexdigest() == stdout_digest
 
 
-def test_sftp_and_scp_over_a_jump_host(hop, remote_dir):
+def test_sftp_and_scp_over_a_jump_host(hop, sshd_remote_dir):
     sftp = hop.inner.sftp_init()
     data = pattern(1, 3 * MIB + 17)
-    path = os.path.join(remote_dir, "up.bin")
+    path = os.path.join(sshd_remote_dir, "up.bin")
     with sftp.open(path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0o644) as fh:
         assert fh.write(data)[1] == len(data)
     with open(path, "rb") as local:
@@ -127,7 +104,7 @@ def test_sftp_and_scp_over_a_jump_host(hop, remote_dir):
     with sftp.open(path, LIBSSH2_FXF_READ, 0) as fh:
         assert b"".join(chunk for _rc, chunk in fh) == data
     # the C copy loops (SFTP.get/put) call back into Python for every packet
-    local_copy = os.path.join(remote_dir, "local.bin")
+    local_copy = os.path.join(sshd_remote_dir, "local.bin")
     assert sftp.get(path, local_copy) == len(data)
     assert sftp.put(local_copy, path + ".2") == len(data)
     with open(path + ".2", "rb") as local:
@@ -223,7 +200,7 @@ def _upload(sftp, path, data):
     return len(data)
 
 
-def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_dir):
+def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, sshd_remote_dir):
     """Each inner session uploads 8 MiB and downloads another 8 MiB, all interleaved
     in one thread: non-blocking, waiting on the one outer socket."""
     outer, sock, _user = login("sshd", sshd)
@@ -250,7 +227,7 @@ def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_d
             return sftp
 
         for index, inner in enumerate(inners):
-            source = os.path.join(remote_dir, "source-%d" % index)
+            source = os.path.join(sshd_remote_dir, "source-%d" % index)
             with open(source, "wb") as local:
                 local.write(pattern(10 + index, 8 * MIB))
             expected[("down", index)] = pattern(10 + index, 8 * MIB)
@@ -261,7 +238,7 @@ def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_d
             tasks[("down", index)] = (inner, _download(None, sftp_session(inner), source,
                                                        8 * MIB))
             tasks[("up", index)] = (inner, _upload(sftp_session(inner),
-                                                   os.path.join(remote_dir, "up-%d" % index),
+                                                   os.path.join(sshd_remote_dir, "up-%d" % index),
                                                    expected[("up", index)]))
         results = {}
         deadline = time.monotonic() + NB_DEADLINE
@@ -285,7 +262,7 @@ def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_d
         for index in range(4):
             assert results[("down", index)] == expected[("down", index)]
             assert results[("up", index)] == 8 * MIB
-            with open(os.path.join(remote_dir, "up-%d" % index), "rb") as uploaded:
+            with open(os.path.join(sshd_remote_dir, "up-%d" % index), "rb") as uploaded:
                 assert uploaded.read() == expected[("up", index)]
     finally:
         outer.set_blocking(True)
@@ -297,11 +274,11 @@ def test_four_inner_sessions_over_one_outer_session_in_one_thread(sshd, remote_d
 
 
 # -- failures and lifetimes ------------------------------------------------------------------
-def test_outer_connection_dropped_mid_transfer_raises(asyncssh_server, sshd, remote_dir):
+def test_outer_connection_dropped_mid_transfer_raises(asyncssh_server, sshd, sshd_remote_dir):
     """asyncssh is the jump host; its "drop" command aborts the outer connection."""
     hop = Hop("asyncssh", asyncssh_server, sshd)
     try:
-        path = os.path.join(remote_dir, "big")
+        path = os.path.join(sshd_remote_dir, "big")
         with open(path, "wb") as local:
             local.write(pattern(3, 16 * MIB))
         sftp = hop.inner.sftp_init()
