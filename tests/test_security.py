@@ -132,8 +132,12 @@ def test_unusable_key_material_is_not_echoed_in_errors(sshd):
             assert type(info.value) is unusable_key_error()
             texts = texts_of(info.value, session)
             assert_secret_absent(texts)
+            # a stretch of the key's body: long enough not to turn up by chance (the
+            # secret "key" leaves only "4242" here, which an object's address in a
+            # repr() can contain; the secret itself is checked just above)
             body = re.sub(rb"-----[^-]*-----|\s", b"", data)[20:60].decode(errors="replace")
-            assert all(body not in text for text in texts)
+            if len(body) >= 16:
+                assert all(body not in text for text in texts)
     finally:
         sock.close()
 
