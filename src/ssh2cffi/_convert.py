@@ -8,7 +8,7 @@ with ``ssh2.utils.ENCODING``, read at call time so users can change it.
 from __future__ import annotations
 
 import os
-from typing import Union
+from typing import Optional, Union
 
 from . import utils
 
@@ -54,3 +54,13 @@ def to_str(data: bytes, what: str = "") -> str:
             raise
         raise UnicodeDecodeError(exc.encoding, exc.object, exc.start, exc.end,
                                  "%s, in %s" % (exc.reason, what)) from None
+
+
+def ssh_string(data: bytes) -> Optional[bytes]:
+    """The bytes of the SSH string (uint32 length, then the bytes) that ``data``
+    starts with, or None when ``data`` is shorter than its length says."""
+    if len(data) >= 4:
+        length = int.from_bytes(data[:4], "big")
+        if length <= len(data) - 4:
+            return data[4:4 + length]
+    return None

@@ -10,6 +10,7 @@ import typing
 from typing import Any, List, Optional, Union
 
 from ._convert import StrOrBytes
+from ._convert import ssh_string as _ssh_string
 from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
@@ -39,11 +40,10 @@ _AGENT_GC_SIZE = 1024
 
 def _key_type(blob: bytes) -> bytes:
     """The key type a public key blob starts with (an SSH string: length, name)."""
-    if len(blob) >= 4:
-        length = int.from_bytes(blob[:4], "big")
-        if 0 < length <= len(blob) - 4:
-            return blob[4:4 + length]
-    raise AgentError("the agent listed a key blob with no key type")
+    key_type = _ssh_string(blob)
+    if not key_type:
+        raise AgentError("the agent listed a key blob with no key type")
+    return key_type
 
 
 class Agent(_Wrapper):

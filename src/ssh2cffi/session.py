@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 from . import exceptions
 from ._channel_transport import ChannelTransport as _ChannelTransport
 from ._convert import StrOrBytes
+from ._convert import ssh_string as _ssh_string
 from ._convert import to_bytes as _to_bytes
 from ._convert import to_cstring as _to_cstring
 from ._convert import to_path as _to_path
@@ -291,15 +292,11 @@ def _text(ptr: Any, length: int) -> str:
     return _unpack(ptr, length).decode("utf-8", "replace")
 
 
-def _ssh_string(payload: bytes) -> bytes:
-    """The data of an SSH string (uint32 length, then the bytes): libssh2 hands
-    SSH_MSG_IGNORE's payload over still encoded.  Anything shorter than its
-    length says is returned as it is."""
-    if len(payload) >= 4:
-        length = int.from_bytes(payload[:4], "big")
-        if length <= len(payload) - 4:
-            return payload[4:4 + length]
-    return payload
+def _ignore_data(payload: bytes) -> bytes:
+    """SSH_MSG_IGNORE's data: libssh2 hands it over still an SSH string.
+    Anything shorter than its length says is returned as it is."""
+    data = _ssh_string(payload)
+    return payload if data is None else data
 
 
 def _message_callback_target(abstract: Any, name: str) -> Tuple[Any, Any]:
@@ -316,7 +313,7 @@ def _ssh2cffi_ignore(session: Any, data: Any, length: int, abstract: Any) -> Non
     if callback is None:
         return
     try:
-        callback(_ssh_string(_unpack(data, length)))
+        callback(_ignore_data(_unpack(data, length)))
     except BaseException as exc:  # nothing may cross into C
         state.keep_error(exc, "ignore")
 
